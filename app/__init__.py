@@ -1,0 +1,1 @@
+"""The assistant core: conversation, retrieval, providers, tools, actions, store. Imports no UI."""

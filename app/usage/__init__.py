@@ -1,0 +1,1 @@
+"""Token usage, prices, the usage ledger, budgets and rate limits."""
