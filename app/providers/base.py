@@ -48,7 +48,24 @@ class ToolResultBlock:
     type: Literal["tool_result"] = "tool_result"
 
 
-ContentBlock = TextBlock | ToolUseBlock | ToolResultBlock
+@dataclass(frozen=True, slots=True)
+class ThinkingBlock:
+    """Reasoning a model did before or between tool calls (Anthropic `thinking` / `redacted_thinking`).
+
+    Current Claude models think by default, and within one tool loop the API requires the assistant
+    turn to be sent back exactly as received, thinking blocks included (a 400 error otherwise). So
+    the block travels with the conversation even though no UI shows it. `signature` (or, for a
+    redacted block, `redacted_data`) is opaque provider data; providers that cannot use a thinking
+    block drop it when they convert the conversation.
+    """
+
+    thinking: str
+    signature: str | None = None
+    redacted_data: str | None = None
+    type: Literal["thinking"] = "thinking"
+
+
+ContentBlock = TextBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +105,13 @@ def block_to_dict(block: ContentBlock) -> dict[str, Any]:
         if block.input_error:
             out["input_error"] = block.input_error
         return out
+    if isinstance(block, ThinkingBlock):
+        thinking: dict[str, Any] = {"type": "thinking", "thinking": block.thinking}
+        if block.signature is not None:
+            thinking["signature"] = block.signature
+        if block.redacted_data is not None:
+            thinking["redacted_data"] = block.redacted_data
+        return thinking
     return {
         "type": "tool_result",
         "tool_use_id": block.tool_use_id,
@@ -106,6 +130,8 @@ def block_from_dict(data: dict[str, Any]) -> ContentBlock:
         )
     if kind == "tool_result":
         return ToolResultBlock(str(data["tool_use_id"]), str(data["content"]), bool(data.get("is_error")))
+    if kind == "thinking":
+        return ThinkingBlock(str(data.get("thinking", "")), data.get("signature"), data.get("redacted_data"))
     raise ValueError(f"unknown content block type: {kind!r}")
 
 
