@@ -1,0 +1,19 @@
+"""Repositories: one per aggregate, each returning frozen snapshots from `app.store.records`."""
+
+from app.store.repositories.actions import ActionRepository, arguments_digest
+from app.store.repositories.audit import AUDIT_EVENTS, AuditRepository
+from app.store.repositories.conversations import ConversationRepository
+from app.store.repositories.feedback import FeedbackRepository
+from app.store.repositories.usage import UsageRepository, next_utc_midnight, utc_day_start
+
+__all__ = [
+    "AUDIT_EVENTS",
+    "ActionRepository",
+    "AuditRepository",
+    "ConversationRepository",
+    "FeedbackRepository",
+    "UsageRepository",
+    "arguments_digest",
+    "next_utc_midnight",
+    "utc_day_start",
+]
