@@ -1,0 +1,370 @@
+"""Claude through the official `anthropic` SDK: streaming Messages API, tools, prompt caching.
+
+Why each choice:
+- Raw stream events (`messages.create(stream=True)`) rather than the SDK's accumulating helper,
+  because we need the text deltas as they come *and* an exact, neutral final message, and the
+  raw events are the documented wire contract our fake server reproduces.
+- Retries: the SDK's `max_retries` covers a request until its response headers arrive (429, 529,
+  5xx, connection errors, timeouts; see `_request` / `_should_retry` in anthropic/_base_client.py).
+  A failure inside an already-started event stream (an SSE `error` event such as overloaded_error,
+  a stalled read) is not retried by the SDK, so `stream_with_retries` starts over when nothing has
+  been shown to the user yet.
+- Thinking: current Claude models think by default, and inside one tool loop the API wants the
+  assistant turn echoed back exactly, thinking blocks included. Thinking from earlier user turns is
+  dropped, because the system prompt changes between turns and a replayed block whose prefix
+  changed is rejected; dropping all of them is always allowed.
+- Prompt caching: the system prompt and the last tool definition carry `cache_control`, so the
+  stable prefix (tools + system) is written once and read at a fraction of the price after.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, cast
+
+import anthropic
+import httpx2
+
+from app.providers._common import elapsed_ms, parse_tool_arguments, stream_with_retries
+from app.providers.base import (
+    ContentBlock,
+    Message,
+    ModelRequest,
+    ModelResponse,
+    ProviderError,
+    StopReason,
+    StreamItem,
+    TextBlock,
+    TextDelta,
+    ThinkingBlock,
+    ToolResultBlock,
+    ToolSpec,
+    ToolUseBlock,
+)
+from app.usage.usage import Usage
+
+EPHEMERAL = {"type": "ephemeral"}
+RETRYABLE_ERROR_TYPES = {"overloaded_error", "rate_limit_error", "api_error", "timeout_error"}
+STATUS_OF_TYPE = {"overloaded_error": 529, "rate_limit_error": 429, "api_error": 500, "timeout_error": 504}
+STOP_REASONS: dict[str, StopReason] = {
+    "end_turn": "end_turn",
+    "stop_sequence": "end_turn",
+    "pause_turn": "end_turn",
+    "refusal": "end_turn",
+    "tool_use": "tool_use",
+    "max_tokens": "max_tokens",
+    "model_context_window_exceeded": "max_tokens",
+}
+
+
+class _MidStreamFailure(Exception):
+    """An error after the response started: the SDK did not retry it, so we may."""
+
+
+class AnthropicProvider:
+    """`Provider` for Claude. One instance holds one SDK client (and so one connection pool)."""
+
+    name = "anthropic"
+
+    def __init__(
+        self,
+        api_key: str,
+        model: str,
+        base_url: str | None = None,
+        *,
+        timeout_s: float = 60.0,
+        max_retries: int = 3,
+        max_tokens: int = 4096,
+        retry_backoff_s: float = 0.5,
+    ) -> None:
+        self.model = model
+        self.base_url = base_url or "https://api.anthropic.com"
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.max_tokens = max_tokens
+        self.retry_backoff_s = retry_backoff_s
+        self._client = anthropic.Anthropic(
+            api_key=api_key, base_url=self.base_url, timeout=timeout_s, max_retries=max_retries
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def stream(self, request: ModelRequest) -> Iterator[StreamItem]:
+        params = request_params(request, self.model, self.max_tokens)
+        started = time.monotonic()
+        shown = False
+        try:
+            for item in stream_with_retries(
+                lambda: self._attempt(params, started),
+                retryable=lambda err: isinstance(err, _MidStreamFailure) and _is_retryable(err.__cause__),
+                max_retries=self.max_retries,
+                backoff_s=self.retry_backoff_s,
+            ):
+                shown = shown or isinstance(item, TextDelta)
+                yield item
+        except _MidStreamFailure as err:
+            note = "midway through the answer" if shown else f"after {self.max_retries} retries"
+            raise self._provider_error(err.__cause__, note) from err.__cause__
+        except (anthropic.AnthropicError, httpx2.HTTPError) as err:
+            raise self._provider_error(err, f"after {self.max_retries} retries") from err
+
+    def _attempt(self, params: dict[str, Any], started: float) -> Iterator[StreamItem]:
+        events = self._client.messages.create(**params, stream=True)
+        state = _StreamState()
+        try:
+            for event in events:
+                text = state.feed(event)
+                if text:
+                    yield TextDelta(text)
+            if not state.finished:
+                raise ProviderError("the event stream ended before message_stop", retryable=True)
+        except Exception as err:
+            raise _MidStreamFailure(str(err)) from err
+        finally:
+            events.close()
+        yield state.response(self.model, elapsed_ms(started))
+
+    def _provider_error(self, err: BaseException | None, retries: str) -> ProviderError:
+        """A clear, actionable error; `retries` says when it happened ("after 3 retries")."""
+        if isinstance(err, ProviderError):
+            return ProviderError(f"{err} ({retries})", retryable=err.retryable, status=err.status)
+        if isinstance(err, (anthropic.APITimeoutError, httpx2.TimeoutException)):
+            return ProviderError(
+                f"Claude did not answer within {self.timeout_s:g} s (LLM_TIMEOUT_S), {retries}.",
+                retryable=True,
+            )
+        if isinstance(err, (anthropic.APIConnectionError, httpx2.TransportError)):
+            return ProviderError(
+                f"Could not reach the Anthropic API at {self.base_url} {retries} ({err}). "
+                "Check the network, or ANTHROPIC_BASE_URL if you use a gateway.",
+                retryable=True,
+            )
+        if isinstance(err, anthropic.APIStatusError):
+            return _status_error(err, self.model, retries)
+        return ProviderError(f"Claude call failed: {err}", retryable=False)
+
+
+def _is_retryable(err: BaseException | None) -> bool:
+    if isinstance(err, ProviderError):
+        return err.retryable
+    if isinstance(err, anthropic.APIStatusError):
+        status = err.status_code
+        return err.type in RETRYABLE_ERROR_TYPES or status in (408, 409, 429) or status >= 500
+    return isinstance(err, (anthropic.APIConnectionError, httpx2.TransportError))
+
+
+def _status_error(err: anthropic.APIStatusError, model: str, retries: str) -> ProviderError:
+    kind = err.type or "error"
+    status = STATUS_OF_TYPE.get(kind, err.status_code) if err.status_code == 200 else err.status_code
+    detail = f"{status} {kind}: {err.api_message or err.message}"
+    if status == 401 or kind == "authentication_error":
+        text = f"Anthropic rejected the API key ({detail}). Set a valid ANTHROPIC_API_KEY."
+    elif status == 403 or kind == "permission_error":
+        text = (
+            f"The Anthropic API key may not do this ({detail}). Check ANTHROPIC_API_KEY and ANTHROPIC_MODEL."
+        )
+    elif status == 404 or kind == "not_found_error":
+        text = (
+            f"Anthropic does not know model {model!r} ({detail}). Set ANTHROPIC_MODEL to a current model id."
+        )
+    elif status == 402 or kind == "billing_error":
+        text = f"Anthropic refused the call for billing reasons ({detail})."
+    elif status == 429 or kind == "rate_limit_error":
+        text = f"Rate limited by Anthropic ({detail}) {retries}; try again in a minute."
+    elif status == 529 or kind == "overloaded_error":
+        text = f"Claude is overloaded ({detail}) {retries}; try again shortly."
+    elif status >= 500:
+        text = f"Anthropic server error ({detail}) {retries}."
+    else:
+        text = f"Anthropic refused the request ({detail})."
+    return ProviderError(text, retryable=_is_retryable(err), status=status)
+
+
+# --- request conversion ---------------------------------------------------------------------
+
+
+def request_params(request: ModelRequest, model: str, max_tokens: int) -> dict[str, Any]:
+    """The keyword arguments of `messages.create` for a neutral request (without `stream`)."""
+    params: dict[str, Any] = {
+        "model": model,
+        # LLM_MAX_TOKENS is the operator's ceiling; a request may ask for less.
+        "max_tokens": min(request.max_tokens, max_tokens),
+        "messages": to_anthropic_messages(request.messages),
+    }
+    if request.system:
+        if request.cache_prompt:
+            params["system"] = [{"type": "text", "text": request.system, "cache_control": EPHEMERAL}]
+        else:
+            params["system"] = request.system
+    if request.tools:
+        params["tools"] = to_anthropic_tools(request.tools, cache=request.cache_prompt)
+    if request.temperature is not None:
+        # Sent only when asked: current Claude models reject non-default sampling parameters.
+        params["temperature"] = request.temperature
+    return params
+
+
+def to_anthropic_tools(tools: Sequence[ToolSpec], *, cache: bool) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [
+        {"name": t.name, "description": t.description, "input_schema": t.input_schema} for t in tools
+    ]
+    if cache and out:
+        out[-1]["cache_control"] = EPHEMERAL
+    return out
+
+
+def to_anthropic_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
+    """Neutral messages -> Anthropic `messages`.
+
+    Tool results go first in their user message (the API requires it); empty text blocks and
+    messages left empty are dropped (the API rejects them); thinking is kept only for the tool
+    loop of the current user turn (see the module docstring).
+    """
+    loop_start = _current_turn_start(messages)
+    out: list[dict[str, Any]] = []
+    for index, message in enumerate(messages):
+        keep_thinking = message.role == "assistant" and index > loop_start
+        blocks = [b for b in (_block(block, keep_thinking) for block in message.content) if b is not None]
+        if message.role == "user":
+            blocks.sort(key=lambda b: b["type"] != "tool_result")
+        if blocks:
+            out.append({"role": message.role, "content": blocks})
+    return out
+
+
+def _current_turn_start(messages: Sequence[Message]) -> int:
+    """Index of the last user message that is not only tool results (-1 if none)."""
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if message.role == "user" and not all(isinstance(b, ToolResultBlock) for b in message.content):
+            return index
+    return -1
+
+
+def _block(block: ContentBlock, keep_thinking: bool) -> dict[str, Any] | None:
+    if isinstance(block, TextBlock):
+        return {"type": "text", "text": block.text} if block.text else None
+    if isinstance(block, ToolUseBlock):
+        return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+    if isinstance(block, ToolResultBlock):
+        out: dict[str, Any] = {
+            "type": "tool_result",
+            "tool_use_id": block.tool_use_id,
+            "content": block.content,
+        }
+        if block.is_error:
+            out["is_error"] = True
+        return out
+    if not keep_thinking:
+        return None
+    if block.redacted_data is not None:
+        return {"type": "redacted_thinking", "data": block.redacted_data}
+    if block.signature:
+        return {"type": "thinking", "thinking": block.thinking, "signature": block.signature}
+    return None  # unsigned thinking (not from Claude) cannot be replayed
+
+
+def map_stop_reason(reason: str | None) -> StopReason:
+    """Anthropic stop reasons -> the neutral set (refusal and pause end the turn)."""
+    return STOP_REASONS.get(reason or "end_turn", "end_turn")
+
+
+# --- response accumulation ------------------------------------------------------------------
+
+
+class _StreamState:
+    """Builds the final message from raw stream events; `feed` returns any new answer text."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[int, dict[str, Any]] = {}
+        self.usage: dict[str, int] = {}
+        self.stop_reason: str | None = None
+        self.finished = False
+
+    def feed(self, event: Any) -> str | None:
+        kind = event.type
+        if kind == "message_start":
+            self._merge_usage(event.message.usage)
+        elif kind == "content_block_start":
+            self._start_block(event.index, event.content_block)
+        elif kind == "content_block_delta":
+            return self._delta(event.index, event.delta)
+        elif kind == "message_delta":
+            self.stop_reason = event.delta.stop_reason
+            self._merge_usage(event.usage)
+        elif kind == "message_stop":
+            self.finished = True
+        return None
+
+    def _merge_usage(self, usage: Any) -> None:
+        # message_delta carries cumulative totals; a field it omits keeps the message_start value.
+        for name in (
+            "input_tokens",
+            "output_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+        ):
+            value = getattr(usage, name, None)
+            if value is not None:
+                self.usage[name] = int(value)
+
+    def _start_block(self, index: int, block: Any) -> None:
+        if block.type == "text":
+            self.blocks[index] = {"type": "text", "text": block.text}
+        elif block.type == "tool_use":
+            self.blocks[index] = {"type": "tool_use", "id": block.id, "name": block.name, "json": ""}
+        elif block.type == "thinking":
+            self.blocks[index] = {
+                "type": "thinking",
+                "thinking": block.thinking,
+                "signature": block.signature,
+            }
+        elif block.type == "redacted_thinking":
+            self.blocks[index] = {"type": "redacted_thinking", "data": block.data}
+        # server-side tool blocks are not used by this product and are ignored
+
+    def _delta(self, index: int, delta: Any) -> str | None:
+        block = self.blocks.get(index)
+        if block is None:
+            return None
+        if delta.type == "text_delta":
+            block["text"] += delta.text
+            return cast(str, delta.text)
+        if delta.type == "input_json_delta":
+            block["json"] += delta.partial_json
+        elif delta.type == "thinking_delta":
+            block["thinking"] += delta.thinking
+        elif delta.type == "signature_delta":
+            block["signature"] = delta.signature
+        return None
+
+    def response(self, model: str, latency_ms: float) -> ModelResponse:
+        content: list[ContentBlock] = []
+        for index in sorted(self.blocks):
+            block = self.blocks[index]
+            if block["type"] == "text":
+                content.append(TextBlock(block["text"]))
+            elif block["type"] == "tool_use":
+                args, problem = parse_tool_arguments(block["json"])
+                content.append(ToolUseBlock(block["id"], block["name"], args, problem))
+            elif block["type"] == "thinking":
+                content.append(ThinkingBlock(block["thinking"], block["signature"] or None))
+            else:
+                content.append(ThinkingBlock("", None, block["data"]))
+        usage = Usage(
+            input_tokens=self.usage.get("input_tokens", 0),
+            output_tokens=self.usage.get("output_tokens", 0),
+            cache_write_tokens=self.usage.get("cache_creation_input_tokens", 0),
+            cache_read_tokens=self.usage.get("cache_read_input_tokens", 0),
+            requests=1,
+        )
+        return ModelResponse(
+            content=tuple(content),
+            stop_reason=map_stop_reason(self.stop_reason),
+            usage=usage,
+            provider=AnthropicProvider.name,
+            model=model,
+            latency_ms=latency_ms,
+        )

@@ -1,0 +1,303 @@
+"""OpenAI, or any OpenAI-compatible server (vLLM, Ollama, llama.cpp), through the `openai` SDK.
+
+Chat Completions rather than the Responses API, because Chat Completions is the dialect every
+self-hosted server speaks; this provider is the product's self-hosted option first. Why the rest:
+- Streaming with `stream_options={"include_usage": True}`, so the last chunk reports tokens.
+- Tool calls arrive as deltas keyed by `index` (id and name first, arguments in pieces); they are
+  put together here. Arguments that are not a JSON object become `input={}` plus `input_error`, so
+  the turn loop can show the model its mistake instead of failing the turn.
+- Usage: OpenAI counts cached prompt tokens inside `prompt_tokens`; they are moved to
+  `cache_read_tokens` so that `input_tokens` means the same thing as for Claude.
+- `max_completion_tokens` for OpenAI itself (its reasoning models reject `max_tokens`), `max_tokens`
+  for other servers, which do not all know the newer name.
+- Retries: the SDK retries until the response headers arrive; an error inside the stream is
+  retried here when nothing was shown yet (see `stream_with_retries`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+import openai
+from openai.types.chat import ChatCompletionChunk
+
+from app.providers._common import elapsed_ms, parse_tool_arguments, stream_with_retries
+from app.providers.base import (
+    ContentBlock,
+    Message,
+    ModelRequest,
+    ModelResponse,
+    ProviderError,
+    StopReason,
+    StreamItem,
+    TextBlock,
+    TextDelta,
+    ToolResultBlock,
+    ToolSpec,
+    ToolUseBlock,
+)
+from app.usage.usage import Usage
+
+OPENAI_HOST = "api.openai.com"
+FINISH_REASONS: dict[str, StopReason] = {
+    "stop": "end_turn",
+    "content_filter": "end_turn",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "length": "max_tokens",
+}
+
+
+class _MidStreamFailure(Exception):
+    """An error after the response started: the SDK did not retry it, so we may."""
+
+
+class OpenAIProvider:
+    """`Provider` for OpenAI and OpenAI-compatible servers. `base_url` includes the `/v1` part."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        api_key: str,
+        model: str,
+        base_url: str | None = None,
+        *,
+        timeout_s: float = 60.0,
+        max_retries: int = 3,
+        max_tokens: int = 4096,
+        retry_backoff_s: float = 0.5,
+    ) -> None:
+        self.model = model
+        self.base_url = base_url or f"https://{OPENAI_HOST}/v1"
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.max_tokens = max_tokens
+        self.retry_backoff_s = retry_backoff_s
+        self.is_openai = urlparse(self.base_url).hostname == OPENAI_HOST
+        self._client = openai.OpenAI(
+            api_key=api_key, base_url=self.base_url, timeout=timeout_s, max_retries=max_retries
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def stream(self, request: ModelRequest) -> Iterator[StreamItem]:
+        params = request_params(request, self.model, self.max_tokens, official=self.is_openai)
+        started = time.monotonic()
+        shown = False
+        try:
+            for item in stream_with_retries(
+                lambda: self._attempt(params, started),
+                retryable=lambda err: isinstance(err, _MidStreamFailure) and _is_retryable(err.__cause__),
+                max_retries=self.max_retries,
+                backoff_s=self.retry_backoff_s,
+            ):
+                shown = shown or isinstance(item, TextDelta)
+                yield item
+        except _MidStreamFailure as err:
+            note = "midway through the answer" if shown else f"after {self.max_retries} retries"
+            raise self._provider_error(err.__cause__, note) from err.__cause__
+        except openai.OpenAIError as err:
+            raise self._provider_error(err, f"after {self.max_retries} retries") from err
+
+    def _attempt(self, params: dict[str, Any], started: float) -> Iterator[StreamItem]:
+        chunks = self._client.chat.completions.create(**params)
+        state = _StreamState()
+        try:
+            for chunk in chunks:
+                text = state.feed(chunk)
+                if text:
+                    yield TextDelta(text)
+            if state.finish_reason is None:
+                raise ProviderError("the stream ended without a finish_reason", retryable=True)
+        except Exception as err:
+            raise _MidStreamFailure(str(err)) from err
+        finally:
+            chunks.close()
+        yield state.response(self.model, elapsed_ms(started))
+
+    def _provider_error(self, err: BaseException | None, when: str) -> ProviderError:
+        where = f"the OpenAI-compatible server at {self.base_url}"
+        if isinstance(err, ProviderError):
+            return ProviderError(f"{err} ({when})", retryable=err.retryable, status=err.status)
+        if isinstance(err, openai.APITimeoutError):
+            return ProviderError(
+                f"{where} did not answer within {self.timeout_s:g} s (LLM_TIMEOUT_S), {when}.", retryable=True
+            )
+        if isinstance(err, openai.APIConnectionError):
+            return ProviderError(
+                f"Could not reach {where} {when}. Check OPENAI_BASE_URL and that the server is running.",
+                retryable=True,
+            )
+        if isinstance(err, openai.APIStatusError):
+            status = err.status_code
+            detail = f"{status} {err.code or err.type or 'error'}: {err.message}"
+            if status == 401:
+                text = f"{where} rejected the API key ({detail}). Set a valid OPENAI_API_KEY."
+            elif status == 404:
+                text = f"{where} does not serve model {self.model!r} ({detail}). Set OPENAI_MODEL."
+            elif status == 429:
+                text = f"Rate limited by {where} ({detail}) {when}; try again in a minute."
+            elif status >= 500:
+                text = f"Server error at {where} ({detail}) {when}."
+            else:
+                text = f"{where} refused the request ({detail})."
+            return ProviderError(text, retryable=_is_retryable(err), status=status)
+        if isinstance(err, openai.APIError):  # an error event inside the stream
+            return ProviderError(f"{where} failed {when}: {err.message}", retryable=_is_retryable(err))
+        return ProviderError(f"OpenAI-compatible call failed: {err}", retryable=False)
+
+
+def _is_retryable(err: BaseException | None) -> bool:
+    if isinstance(err, ProviderError):
+        return err.retryable
+    if isinstance(err, openai.APIStatusError):
+        return err.status_code in (408, 409, 429) or err.status_code >= 500
+    if isinstance(err, openai.APIConnectionError):
+        return True
+    if isinstance(err, openai.APIError):
+        return err.type in (None, "server_error") or err.code == "rate_limit_exceeded"
+    return False
+
+
+# --- request conversion ---------------------------------------------------------------------
+
+
+def request_params(request: ModelRequest, model: str, max_tokens: int, *, official: bool) -> dict[str, Any]:
+    """The keyword arguments of `chat.completions.create` for a neutral request."""
+    params: dict[str, Any] = {
+        "model": model,
+        "messages": to_openai_messages(request.system, request.messages),
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        ("max_completion_tokens" if official else "max_tokens"): min(request.max_tokens, max_tokens),
+    }
+    if request.tools:
+        params["tools"] = to_openai_tools(request.tools)
+    if request.temperature is not None:
+        params["temperature"] = request.temperature
+    return params
+
+
+def to_openai_tools(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.input_schema},
+        }
+        for t in tools
+    ]
+
+
+def to_openai_messages(system: str, messages: Sequence[Message]) -> list[dict[str, Any]]:
+    """Neutral messages -> chat messages.
+
+    Tool results become `role: "tool"` messages placed right after the assistant message that
+    asked for them (before any user text of the same neutral message); an error result is
+    prefixed with "Error:" since the format has no error flag. Thinking blocks are dropped.
+    """
+    out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+    for message in messages:
+        texts = [b.text for b in message.content if isinstance(b, TextBlock) and b.text]
+        if message.role == "assistant":
+            calls = [b for b in message.content if isinstance(b, ToolUseBlock)]
+            if not texts and not calls:
+                continue
+            entry: dict[str, Any] = {"role": "assistant", "content": "".join(texts) or None}
+            if calls:
+                entry["tool_calls"] = [
+                    {
+                        "id": c.id,
+                        "type": "function",
+                        "function": {"name": c.name, "arguments": json.dumps(c.input)},
+                    }
+                    for c in calls
+                ]
+            out.append(entry)
+            continue
+        for block in message.content:
+            if isinstance(block, ToolResultBlock):
+                content = block.content
+                if block.is_error and not content.lower().startswith("error"):
+                    content = f"Error: {content}"
+                out.append({"role": "tool", "tool_call_id": block.tool_use_id, "content": content})
+        if texts:
+            out.append({"role": "user", "content": "\n\n".join(texts)})
+    return out
+
+
+def map_finish_reason(reason: str | None, has_tool_calls: bool) -> StopReason:
+    """Some compatible servers report "stop" even when they called a tool: tool calls win."""
+    if has_tool_calls:
+        return "tool_use"
+    return FINISH_REASONS.get(reason or "stop", "end_turn")
+
+
+def normalize_usage(prompt_tokens: int, completion_tokens: int, cached_tokens: int) -> Usage:
+    """OpenAI counts cached tokens inside prompt_tokens; ours keeps them apart."""
+    cached = min(cached_tokens, prompt_tokens)
+    return Usage(
+        input_tokens=prompt_tokens - cached,
+        output_tokens=completion_tokens,
+        cache_read_tokens=cached,
+        requests=1,
+    )
+
+
+# --- response accumulation ------------------------------------------------------------------
+
+
+class _StreamState:
+    """Puts a streamed chat completion back together; `feed` returns any new answer text."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.calls: dict[int, dict[str, str]] = {}
+        self.finish_reason: str | None = None
+        self.usage = Usage(requests=1)
+
+    def feed(self, chunk: ChatCompletionChunk) -> str | None:
+        if chunk.usage is not None:
+            details = chunk.usage.prompt_tokens_details
+            cached = (details.cached_tokens or 0) if details is not None else 0
+            self.usage = normalize_usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens, cached)
+        new_text: str | None = None
+        for choice in chunk.choices[:1]:
+            delta = choice.delta
+            if delta.content:
+                self.text += delta.content
+                new_text = delta.content
+            for call in delta.tool_calls or []:
+                slot = self.calls.setdefault(call.index, {"id": "", "name": "", "arguments": ""})
+                if call.id:
+                    slot["id"] = call.id
+                if call.function is not None:
+                    if call.function.name and not slot["name"]:
+                        slot["name"] = call.function.name
+                    slot["arguments"] += call.function.arguments or ""
+            if choice.finish_reason is not None:
+                self.finish_reason = choice.finish_reason
+        return new_text
+
+    def response(self, model: str, latency_ms: float) -> ModelResponse:
+        content: list[ContentBlock] = [TextBlock(self.text)] if self.text else []
+        for index in sorted(self.calls):
+            call = self.calls[index]
+            args, problem = parse_tool_arguments(call["arguments"])
+            content.append(
+                ToolUseBlock(call["id"] or f"call_{uuid.uuid4().hex[:24]}", call["name"], args, problem)
+            )
+        return ModelResponse(
+            content=tuple(content),
+            stop_reason=map_finish_reason(self.finish_reason, bool(self.calls)),
+            usage=self.usage,
+            provider=OpenAIProvider.name,
+            model=model,
+            latency_ms=latency_ms,
+        )
