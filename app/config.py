@@ -84,7 +84,10 @@ class Settings(BaseSettings):
         "OPENAI_API_KEY is set, else local if LOCAL_MODEL_PATH is set, else offline (no LLM).",
     )
     anthropic_api_key: SecretStr | None = Field(None, description="Anthropic API key.")
-    anthropic_model: str = Field("claude-sonnet-4-5", description="Anthropic model id.")
+    anthropic_model: str = Field(
+        "claude-sonnet-5-5",
+        description="Anthropic model id; Claude Sonnet 5.5 is the current mid-tier model (fast, tools).",
+    )
     anthropic_base_url: str | None = Field(
         None, description="Override of the Anthropic API address (a proxy or gateway)."
     )
@@ -95,13 +98,20 @@ class Settings(BaseSettings):
         None,
         description="OpenAI-compatible server (vLLM, Ollama, llama.cpp), e.g. http://localhost:11434/v1.",
     )
-    openai_model: str = Field("gpt-4.1", description="Model name sent to the OpenAI-compatible server.")
+    openai_model: str = Field(
+        "gpt-5.5",
+        description="Model name sent to the OpenAI-compatible server (for Ollama/vLLM: the model it serves).",
+    )
     local_model_path: Path | None = Field(
         None, description="Folder of a Hugging Face causal LM for the local transformers provider."
     )
     llm_timeout_s: float = Field(60.0, description="Timeout of one LLM request, in seconds.")
     llm_max_retries: int = Field(3, description="Retries with backoff on 429/529/5xx/timeouts.")
-    llm_max_tokens: int = Field(1024, description="Output tokens one model call may produce.")
+    llm_max_tokens: int = Field(
+        4096,
+        description="Output tokens one model call may produce; current Claude and GPT models count "
+        "their thinking in it, so it is not set low.",
+    )
     max_turn_steps: int = Field(
         6, description="Model calls one user turn may make (tool loops are bounded by this)."
     )
