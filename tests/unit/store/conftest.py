@@ -1,0 +1,10 @@
+"""Database fixtures for the store's tests: every `store` test runs on SQLite and PostgreSQL."""
+
+from tests.support.fixtures import (  # noqa: F401
+    database_url,
+    postgres_admin_url,
+    postgres_database,
+    postgres_url,
+    sqlite_url,
+    store,
+)
