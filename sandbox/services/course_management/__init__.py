@@ -1,0 +1,1 @@
+"""Course management: courses (create, edit, publish) and enrollments of students in courses."""

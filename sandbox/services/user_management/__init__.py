@@ -1,0 +1,1 @@
+"""User management: authentication (login, tokens), email verification and the caller's profile."""

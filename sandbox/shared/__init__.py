@@ -1,0 +1,1 @@
+"""What every service shares: models, database, auth, permissions, errors, middlewares, config."""

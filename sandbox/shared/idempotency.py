@@ -1,0 +1,226 @@
+"""Idempotency-Key on writes: a retried request returns the first response and changes nothing.
+
+The assistant retries a write when a response is lost (timeout, dropped connection). With the
+same `Idempotency-Key` header and the same request (method, path, query and body), the sandbox
+replays the stored status and body (header `Idempotent-Replayed: true`) instead of running the
+write again. Keys are stored in the database (table idempotency_keys), scoped per user, and kept
+for `idempotency.key_ttl_hours` (platform.yaml).
+
+- same key, different request: 422 `idempotency_key_reused` (nothing runs);
+- same key while the first request is still running: 409 `idempotency_key_in_progress`;
+- responses about the caller rather than the request (401, 403, 429) and server errors (5xx)
+  are not stored, so a retry after logging in again, or after a crash, really runs.
+Requests without a valid bearer token pass through untouched: the route answers 401 itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sandbox.shared.body_limit import read_body, replay_body
+from sandbox.shared.context import SandboxContext
+from sandbox.shared.errors import error_response
+from sandbox.shared.models import IdempotencyRecord, utcnow
+from sandbox.shared.security import TokenError, decode_token
+
+HEADER = b"idempotency-key"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+NOT_STORED_STATUSES = frozenset({401, 403, 429})
+_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+@dataclass(frozen=True)
+class Replay:
+    status: int
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Started:
+    record_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Refused:
+    status: int
+    detail: str
+    rule: str
+
+
+Outcome = Replay | Started | Refused
+
+
+class IdempotencyStore:
+    """The database side: claim a key, then record or release the response."""
+
+    def __init__(self, context: SandboxContext) -> None:
+        self.context = context
+
+    def begin(self, user_id: uuid.UUID, key: str, request_hash: str) -> Outcome:
+        """Claim (user, key) for this request, or say how an earlier claim answers it."""
+        config = self.context.config.idempotency
+        for _attempt in range(3):
+            with self.context.session_factory() as session:
+                now = utcnow()
+                record = session.scalar(
+                    select(IdempotencyRecord).where(
+                        IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+                    )
+                )
+                if record is not None and record.created_at < now - timedelta(hours=config.key_ttl_hours):
+                    session.delete(record)
+                    session.flush()
+                    record = None
+                if record is None:
+                    record = IdempotencyRecord(user_id=user_id, key=key, request_hash=request_hash)
+                    session.add(record)
+                    try:
+                        session.commit()
+                    except IntegrityError:
+                        session.rollback()
+                        continue  # another request claimed the key first: look again
+                    return Started(record.id)
+                if record.request_hash != request_hash:
+                    return Refused(
+                        422,
+                        "This Idempotency-Key was already used for a different request; "
+                        "use a new key for a new request",
+                        "idempotency_key_reused",
+                    )
+                if record.response_status is not None:
+                    return Replay(record.response_status, record.response_body or b"")
+                stale = now - timedelta(seconds=config.in_progress_timeout_seconds)
+                if record.created_at < stale:
+                    record.created_at = now
+                    session.commit()
+                    return Started(record.id)
+                return Refused(
+                    409,
+                    "A request with this Idempotency-Key is still being processed; retry shortly",
+                    "idempotency_key_in_progress",
+                )
+        return Refused(409, "Could not claim the Idempotency-Key; retry", "idempotency_key_in_progress")
+
+    def finish(self, record_id: uuid.UUID, status: int, body: bytes) -> None:
+        """Store the response to replay; release the key instead if it must not be replayed."""
+        with self.context.session_factory() as session:
+            record = session.get(IdempotencyRecord, record_id)
+            if record is None:
+                return
+            if status >= 500 or status in NOT_STORED_STATUSES:
+                session.delete(record)
+            else:
+                record.response_status = status
+                record.response_body = body
+            session.commit()
+
+
+class IdempotencyMiddleware:
+    """Pure ASGI middleware wrapping every authenticated write that carries the header."""
+
+    def __init__(self, app: ASGIApp, context: SandboxContext) -> None:
+        self.app = app
+        self.context = context
+        self.store = IdempotencyStore(context)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        raw_key = headers.get(HEADER)
+        user_id = self._user_id(headers.get(b"authorization"))
+        if raw_key is None or user_id is None:
+            await self.app(scope, receive, send)
+            return
+        key = raw_key.decode("latin-1")
+        if not _KEY_PATTERN.match(key):
+            response = error_response(
+                422,
+                "Idempotency-Key must be 1-255 printable ASCII characters without spaces",
+                "invalid_idempotency_key",
+                "Idempotency-Key",
+            )
+            await response(scope, receive, send)
+            return
+        body = await read_body(receive)
+        if body is None:
+            return
+        outcome = await run_in_threadpool(self.store.begin, user_id, key, _request_hash(scope, body))
+        if isinstance(outcome, Replay):
+            await _send_replay(send, outcome)
+        elif isinstance(outcome, Refused):
+            response = error_response(outcome.status, outcome.detail, outcome.rule, "Idempotency-Key")
+            await response(scope, receive, send)
+        else:
+            await self._run(scope, replay_body(body, receive), send, outcome.record_id)
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send, record_id: uuid.UUID) -> None:
+        status = 500
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            await run_in_threadpool(self.store.finish, record_id, status, b"".join(chunks))
+
+    def _user_id(self, authorization: bytes | None) -> uuid.UUID | None:
+        if not authorization:
+            return None
+        scheme, _, token = authorization.decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            return decode_token(token.strip(), secret=self.context.jwt_secret).user_id
+        except TokenError:
+            return None
+
+
+def _canonical_body(body: bytes) -> bytes:
+    """JSON bodies compare by content, so a retry that re-serializes with another key order matches."""
+    try:
+        return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        return body
+
+
+def _request_hash(scope: Scope, body: bytes) -> str:
+    digest = hashlib.sha256()
+    parts = (scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b""))
+    for part in (*parts, _canonical_body(body)):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+async def _send_replay(send: Send, replay: Replay) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": replay.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(replay.body)).encode()),
+                (b"idempotent-replayed", b"true"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": replay.body, "more_body": False})
