@@ -29,10 +29,10 @@ Replies:
 - `stream_error(type="overloaded_error", after_text=None)`: a 200 stream that fails midway
 - `delay(seconds, then=None)`: hold the answer (client timeout), then send `then` (default a text)
 - a callable `f(body) -> reply` decides from the request.
-`FakeAnthropicServer(api_key="k")` answers 401 to any other key. `server.requests` holds each
-request's method, path, lower-cased headers and JSON body; `wait_for_disconnect()` tells whether a
-client hung up mid-stream. A request with nothing queued gets a 400 naming the server, so a test
-that under-scripts fails at once instead of hanging.
+`FakeAnthropicServer(api_key="k")` answers 401 to any other key (sent as x-api-key or as Bearer).
+`server.requests` holds each request's method, path, lower-cased headers and JSON body;
+`wait_for_disconnect()` tells whether a client hung up mid-stream. A request with nothing queued
+gets a 400 naming the server, so a test that under-scripts fails at once instead of hanging.
 """
 
 from __future__ import annotations
@@ -126,7 +126,8 @@ def text_block(text: str) -> dict[str, Any]:
     return {"type": "text", "text": text}
 
 
-def tool_use_block(name: str, input: dict[str, Any], id: str | None = None) -> dict[str, Any]:
+def tool_use_block(name: str, input: dict[str, Any] | str, id: str | None = None) -> dict[str, Any]:
+    """A tool call; a str `input` is streamed verbatim as input_json_delta (to script broken JSON)."""
     return {"type": "tool_use", "id": id or f"toolu_{uuid.uuid4().hex[:24]}", "name": name, "input": input}
 
 
@@ -163,7 +164,7 @@ def reply_text(
 
 def reply_tool_use(
     name: str,
-    input: dict[str, Any],
+    input: dict[str, Any] | str,
     id: str | None = None,
     *,
     text: str | None = None,
@@ -211,11 +212,17 @@ class FakeAnthropicServer(ScriptedServer):
 
     server_name = "FakeAnthropicServer"
     base_path = ""
-    api_key_header = "x-api-key"
 
     def __enter__(self) -> FakeAnthropicServer:
         self.start()
         return self
+
+    def presented_key(self, headers: dict[str, str]) -> str | None:
+        """The key as `x-api-key`, or as `Authorization: Bearer` (how SDK 2.x sends an API key)."""
+        if "x-api-key" in headers:
+            return headers["x-api-key"]
+        value = headers.get("authorization", "")
+        return value[7:] if value.lower().startswith("bearer ") else None
 
     def auth_error(self) -> HttpError:
         return error(401)
@@ -333,7 +340,7 @@ def _message_stream(reply: AssistantReply, model: str) -> Iterator[bytes]:
             deltas = [{"type": "text_delta", "text": t} for t in split_text(block["text"], reply.chunk_size)]
         elif kind == "tool_use":
             start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
-            raw = json.dumps(block["input"])
+            raw = block["input"] if isinstance(block["input"], str) else json.dumps(block["input"])
             deltas = [{"type": "input_json_delta", "partial_json": ""}] + [
                 {"type": "input_json_delta", "partial_json": p} for p in split_text(raw, 7)
             ]

@@ -120,8 +120,9 @@ class StreamError:
 
 
 def tool_call(name: str, arguments: dict[str, Any] | str, id: str | None = None) -> ToolCall:
+    """A tool call; a str `arguments` is sent verbatim (to script broken JSON), id "" sends none."""
     raw = arguments if isinstance(arguments, str) else json.dumps(arguments)
-    return ToolCall(name, raw, id or f"call_{uuid.uuid4().hex[:24]}")
+    return ToolCall(name, raw, f"call_{uuid.uuid4().hex[:24]}" if id is None else id)
 
 
 def reply(
@@ -330,12 +331,9 @@ def _chunks(reply: ChatReply, model: str, include_usage: bool) -> Iterator[bytes
         for piece in split_text(reply.text, reply.chunk_size):
             yield _data(_chunk(model, {"content": piece}, **null_usage))
     for index, call in enumerate(reply.tool_calls):
-        first = {
-            "index": index,
-            "id": call.id,
-            "type": "function",
-            "function": {"name": call.name, "arguments": ""},
-        }
+        first = {"index": index, "type": "function", "function": {"name": call.name, "arguments": ""}}
+        if call.id:
+            first["id"] = call.id
         yield _data(_chunk(model, {"tool_calls": [first]}, **null_usage))
         for piece in split_text(call.arguments, 6):
             yield _data(
