@@ -50,7 +50,7 @@ def _grouped(
     session: Session, column: InstrumentedAttribute[Any], where: ColumnElement[bool], keys: Iterable[str]
 ) -> dict[str, int]:
     counts = {str(key): 0 for key in keys}
-    for value, count in session.execute(select(column, func.count()).where(where).group_by(column)).tuples():
+    for value, count in session.execute(select(column, func.count()).where(where).group_by(column)):
         counts[str(value)] = count
     return counts
 

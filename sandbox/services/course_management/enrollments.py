@@ -115,7 +115,7 @@ def create_enrollment(session: Session, principal: Principal, body: EnrollmentCr
 def enrollment_responses(session: Session, enrollments: Sequence[Enrollment]) -> list[EnrollmentResponse]:
     """API views of several enrollments, with the students' emails looked up in one query."""
     ids = {e.student_id for e in enrollments}
-    emails = dict(session.execute(select(User.id, User.email).where(User.id.in_(ids))).tuples().all())
+    emails = dict(session.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
     return [enrollment_response(e, emails.get(e.student_id, "")) for e in enrollments]
 
 
