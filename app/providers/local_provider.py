@@ -107,6 +107,8 @@ class LocalTransformersProvider:
             try:
                 tokenizer: Any = AutoTokenizer.from_pretrained(str(self.model_path), local_files_only=True)
                 model: Any = AutoModelForCausalLM.from_pretrained(str(self.model_path), local_files_only=True)
+            except ImportError as err:  # transformers without torch
+                raise ProviderError(f"The local model provider needs torch: {EXTRA_HINT} ({err})") from err
             except (OSError, ValueError) as err:
                 raise ProviderError(
                     f"Could not load the model at LOCAL_MODEL_PATH={self.model_path}: {err}"

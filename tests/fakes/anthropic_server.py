@@ -358,7 +358,8 @@ def _message_stream(reply: AssistantReply, model: str) -> Iterator[bytes]:
                 "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
             )
         yield _event("content_block_stop", {"type": "content_block_stop", "index": index})
-    final_usage = {k: v for k, v in reply.usage.items()}
+    # input and cache counts come in message_start; message_delta carries the final output count
+    final_usage = {"output_tokens": reply.usage["output_tokens"]}
     yield _event(
         "message_delta",
         {
