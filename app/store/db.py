@@ -18,6 +18,8 @@ there first. PostgreSQL needs none of this; plain `postgresql://` URLs use psyco
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -61,6 +63,31 @@ def _is_memory(database: str | None) -> bool:
     return not database or database == ":memory:"
 
 
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL, waiting while another connection holds a lock.
+
+    The switch needs the database to itself and SQLite reports "database is locked" at once,
+    without its busy handler, when another connection is busy: which is exactly what happens when
+    several processes open a new database together. So retry, with backoff, up to the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    pause = 0.005
+    while True:
+        try:
+            mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() == "wal":
+                return
+            problem = f"journal mode stayed {mode!r}"
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            problem = str(exc)
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError(f"could not switch SQLite to WAL: {problem}")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
 def _sqlite_engine(url: str, echo: bool) -> Engine:
     sa_url = make_url(url)
     kwargs: dict[str, Any] = {
@@ -84,7 +111,7 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         cursor = dbapi_connection.cursor()
         try:
             if not _is_memory(sa_url.database):
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _enable_wal(cursor)
                 cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster commits
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
