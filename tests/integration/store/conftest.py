@@ -1,6 +1,7 @@
 """Database fixtures for the store's tests: every `store` test runs on SQLite and PostgreSQL."""
 
 from tests.support.fixtures import (  # noqa: F401
+    backend,
     database_url,
     postgres_admin_url,
     postgres_database,

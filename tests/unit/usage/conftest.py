@@ -1,6 +1,7 @@
 """Fixtures for the usage tests: a store on both backends (ledger, budget) and the local Redis."""
 
 from tests.support.fixtures import (  # noqa: F401
+    backend,
     database_url,
     postgres_admin_url,
     postgres_database,
