@@ -157,10 +157,15 @@ def test_zero_disables_rate_limits() -> None:
 
 
 def test_build_rate_limiter_picks_the_backend() -> None:
-    local = build_rate_limiter(Settings(_env_file=None, redis_url=None))
+    local = build_rate_limiter(Settings(_env_file=None, redis_url=None, user_requests_per_minute=20))
     assert isinstance(local, InProcessRateLimiter) and local.limit == 20
     shared = build_rate_limiter(
-        Settings(_env_file=None, redis_url="redis://127.0.0.1:6379/0", redis_key_prefix="x:")
+        Settings(
+            _env_file=None,
+            redis_url="redis://127.0.0.1:6379/0",
+            redis_key_prefix="x:",
+            user_requests_per_minute=5,
+        )
     )
     assert isinstance(shared, RedisRateLimiter)
     assert shared.key_for("u1") == "x:ratelimit:u1"
