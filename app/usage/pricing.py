@@ -162,7 +162,7 @@ class PricingTable:
             with Path(path).open(encoding="utf-8") as handle:
                 data = json.load(handle, parse_float=Decimal)
             return cls.from_dict(data)
-        except (OSError, ValueError, TypeError) as exc:  # JSONDecodeError and PricingFileError too
+        except Exception as exc:  # unreadable, not JSON, invalid: pricing must never fail start-up
             reason = f"cannot use pricing file {path}: {exc}"
             log.warning("%s; every model is priced as unknown until it is fixed", reason)
             return cls(error=reason)
