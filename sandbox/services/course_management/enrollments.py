@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, Select, or_, select, true
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sandbox.services.course_management.enrollment_schemas import EnrollmentCreate, EnrollmentResponse
@@ -29,6 +28,7 @@ from sandbox.shared.enums import EnrollmentStatus, MemberRole
 from sandbox.shared.errors import ApiError, conflict, unprocessable
 from sandbox.shared.models import Course, Enrollment, Membership, User, utcnow
 from sandbox.shared.permissions import Permission
+from sandbox.shared.persistence import guarded_write
 from sandbox.shared.schemas import normalize_email
 from sandbox.shared.scoping import get_in_org
 
@@ -101,15 +101,14 @@ def create_enrollment(session: Session, principal: Principal, body: EnrollmentCr
     student = find_student(session, course.organization_id, body.student_email)
     if isinstance(student, ApiError):
         raise student
-    enrollment = enroll_in_course(session, principal, course, student)
-    try:
-        session.commit()
-    except IntegrityError as exc:  # a concurrent request enrolled the same student first
-        session.rollback()
-        raise conflict(
-            f"{student.email} is already enrolled", rule="already_enrolled", field="student_email"
-        ) from exc
-    return enrollment_response(enrollment, student.email)
+    email = student.email
+
+    def enrolled_meanwhile() -> ApiError:  # a concurrent request enrolled the same student first
+        return conflict(f"{email} is already enrolled", rule="already_enrolled", field="student_email")
+
+    with guarded_write(session, enrolled_meanwhile):
+        enrollment = enroll_in_course(session, principal, course, student)
+    return enrollment_response(enrollment, email)
 
 
 def enrollment_responses(session: Session, enrollments: Sequence[Enrollment]) -> list[EnrollmentResponse]:

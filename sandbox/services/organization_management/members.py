@@ -48,7 +48,7 @@ from sandbox.shared.models import (
     utcnow,
 )
 from sandbox.shared.permissions import Permission, permissions_for
-from sandbox.shared.persistence import commit_or_conflict
+from sandbox.shared.persistence import guarded_write
 from sandbox.shared.schemas import DeleteResult, normalize_email
 from sandbox.shared.security import hash_token, new_one_time_token
 
@@ -116,46 +116,46 @@ def invite_member(
         if project is None or project.organization_id != organization.id:
             raise not_found("Project", field="project_ids")
         projects.append(project)
-    user = session.scalar(select(User).where(User.email == email))
-    if user is None:
-        user = User(email=email, full_name=body.full_name or "", email_verified=False)
-        session.add(user)
-    user.is_active = True
-    if body.full_name:
-        user.full_name = body.full_name
-    session.flush()
-    now = utcnow()
-    ready = user.email_verified and user.password_hash is not None
-    membership = Membership(
-        user_id=user.id,
-        organization_id=organization.id,
-        role_type=body.role_type,
-        status=MembershipStatus.ACTIVE if ready else MembershipStatus.PENDING,
-        invited_by_id=principal.user_id,
-        accepted_at=now if ready else None,
-    )
-    session.add(membership)
-    session.flush()
-    session.add_all(MembershipProject(membership_id=membership.id, project_id=p.id) for p in projects)
-    token = None
-    if not ready:
-        token = new_one_time_token()
-        hours = context.config.auth.verification_token_ttl_hours
-        session.add(
-            EmailVerification(
-                user_id=user.id, token_hash=hash_token(token), expires_at=now + timedelta(hours=hours)
-            )
+    with guarded_write(session, find):
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = User(email=email, full_name=body.full_name or "", email_verified=False)
+            session.add(user)
+        user.is_active = True
+        if body.full_name:
+            user.full_name = body.full_name
+        session.flush()
+        now = utcnow()
+        ready = user.email_verified and user.password_hash is not None
+        membership = Membership(
+            user_id=user.id,
+            organization_id=organization.id,
+            role_type=body.role_type,
+            status=MembershipStatus.ACTIVE if ready else MembershipStatus.PENDING,
+            invited_by_id=principal.user_id,
+            accepted_at=now if ready else None,
         )
-    record_activity(
-        session,
-        organization_id=organization.id,
-        actor_id=principal.user_id,
-        action="member.invited",
-        entity_type="membership",
-        entity_id=membership.id,
-        summary=f"{email} invited as {body.role_type}",
-    )
-    commit_or_conflict(session, find)
+        session.add(membership)
+        session.flush()
+        session.add_all(MembershipProject(membership_id=membership.id, project_id=p.id) for p in projects)
+        token = None
+        if not ready:
+            token = new_one_time_token()
+            hours = context.config.auth.verification_token_ttl_hours
+            session.add(
+                EmailVerification(
+                    user_id=user.id, token_hash=hash_token(token), expires_at=now + timedelta(hours=hours)
+                )
+            )
+        record_activity(
+            session,
+            organization_id=organization.id,
+            actor_id=principal.user_id,
+            action="member.invited",
+            entity_type="membership",
+            entity_id=membership.id,
+            summary=f"{email} invited as {body.role_type}",
+        )
     return membership, token
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from sandbox.services.organization_management.organization_schemas import (
@@ -32,7 +32,7 @@ from sandbox.shared.models import (
     Track,
     User,
 )
-from sandbox.shared.persistence import commit_or_conflict, raise_if_conflict
+from sandbox.shared.persistence import guarded_write, raise_if_conflict
 from sandbox.shared.schemas import DeleteResult
 from sandbox.shared.text import clean_name, slugify
 
@@ -40,12 +40,20 @@ from sandbox.shared.text import clean_name, slugify
 def _find_conflict(
     session: Session, name: str | None, slug: str | None, exclude: uuid.UUID | None = None
 ) -> ApiError | None:
-    others = select(Organization).where(Organization.id != exclude) if exclude else select(Organization)
-    if name and session.scalar(others.where(func.lower(Organization.name) == name.lower())):
+    """Name (case-insensitive) or slug clashes, read in one query for one consistent answer."""
+    clashes = [func.lower(Organization.name) == name.lower()] if name else []
+    clashes += [Organization.slug == slug] if slug else []
+    if not clashes:
+        return None
+    stmt = select(Organization.name, Organization.slug).where(or_(*clashes))
+    if exclude is not None:
+        stmt = stmt.where(Organization.id != exclude)
+    rows = session.execute(stmt).all()
+    if name and any(existing.lower() == name.lower() for existing, _ in rows):
         return conflict(
             f"An organization named '{name}' already exists", rule="organization_name_taken", field="name"
         )
-    if slug and session.scalar(others.where(Organization.slug == slug)):
+    if rows:
         return conflict(f"The slug '{slug}' is already used", rule="organization_slug_taken", field="slug")
     return None
 
@@ -63,25 +71,25 @@ def create_organization(session: Session, principal: Principal, body: Organizati
         return _find_conflict(session, name, slug)
 
     raise_if_conflict(find)
-    organization = Organization(
-        name=name,
-        slug=slug,
-        description=body.description,
-        contact_email=body.contact_email.lower() if body.contact_email else None,
-        website=body.website,
-    )
-    session.add(organization)
-    session.flush()
-    record_activity(
-        session,
-        organization_id=organization.id,
-        actor_id=principal.user_id,
-        action="organization.created",
-        entity_type="organization",
-        entity_id=organization.id,
-        summary=f"Organization '{name}' created",
-    )
-    commit_or_conflict(session, find)
+    with guarded_write(session, find):
+        organization = Organization(
+            name=name,
+            slug=slug,
+            description=body.description,
+            contact_email=body.contact_email.lower() if body.contact_email else None,
+            website=body.website,
+        )
+        session.add(organization)
+        session.flush()
+        record_activity(
+            session,
+            organization_id=organization.id,
+            actor_id=principal.user_id,
+            action="organization.created",
+            entity_type="organization",
+            entity_id=organization.id,
+            summary=f"Organization '{name}' created",
+        )
     return organization
 
 
@@ -96,23 +104,25 @@ def update_organization(
         return _find_conflict(session, name, None, exclude=organization.id)
 
     raise_if_conflict(find)
-    if name:
-        organization.name = name
-    for field in ("description", "website"):
-        if field in changes and changes[field] is not None:
-            setattr(organization, field, changes[field])
-    if "contact_email" in changes:
-        organization.contact_email = changes["contact_email"].lower() if changes["contact_email"] else None
-    record_activity(
-        session,
-        organization_id=organization.id,
-        actor_id=principal.user_id,
-        action="organization.updated",
-        entity_type="organization",
-        entity_id=organization.id,
-        summary=f"Organization updated: {', '.join(sorted(changes)) or 'no fields'}",
-    )
-    commit_or_conflict(session, find)
+    with guarded_write(session, find):
+        if name:
+            organization.name = name
+        for field in ("description", "website"):
+            if field in changes and changes[field] is not None:
+                setattr(organization, field, changes[field])
+        if "contact_email" in changes:
+            organization.contact_email = (
+                changes["contact_email"].lower() if changes["contact_email"] else None
+            )
+        record_activity(
+            session,
+            organization_id=organization.id,
+            actor_id=principal.user_id,
+            action="organization.updated",
+            entity_type="organization",
+            entity_id=organization.id,
+            summary=f"Organization updated: {', '.join(sorted(changes)) or 'no fields'}",
+        )
     return organization
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from sandbox.services.course_management.enrollment_queries import (
@@ -34,7 +34,7 @@ from sandbox.shared.context import SandboxContext
 from sandbox.shared.enums import ProjectStatus
 from sandbox.shared.errors import ApiError, conflict, unprocessable
 from sandbox.shared.models import Organization, Project, Track, utcnow
-from sandbox.shared.persistence import commit_or_conflict, raise_if_conflict
+from sandbox.shared.persistence import guarded_write, raise_if_conflict
 from sandbox.shared.schemas import DeleteResult
 from sandbox.shared.text import clean_name, name_key, slugify
 
@@ -42,17 +42,28 @@ from sandbox.shared.text import clean_name, name_key, slugify
 def find_project_conflict(
     session: Session, organization_id: uuid.UUID, key: str | None, slug: str | None
 ) -> ApiError | None:
-    """The uniqueness rule a new project would break, if any."""
-    in_org = select(Project.name).where(Project.organization_id == organization_id)
-    if key is not None:
-        existing = session.scalar(in_org.where(Project.name_key == key))
-        if existing is not None:
+    """The uniqueness rule a new project would break, if any.
+
+    One query reads both clashes, so the answer comes from one consistent view of the table even
+    while another request is committing the same name (the name wins over the slug it derives).
+    """
+    clashes = [Project.name_key == key] if key is not None else []
+    clashes += [Project.slug == slug] if slug is not None else []
+    if not clashes:
+        return None
+    rows = session.execute(
+        select(Project.name, Project.name_key, Project.slug).where(
+            Project.organization_id == organization_id, or_(*clashes)
+        )
+    ).all()
+    for name, existing_key, _slug in rows:
+        if existing_key == key:
             return conflict(
-                f"This organization already has a project named '{existing}'",
+                f"This organization already has a project named '{name}'",
                 rule="project_name_taken",
                 field="name",
             )
-    if slug is not None and session.scalar(in_org.where(Project.slug == slug)) is not None:
+    if rows:
         return conflict(
             f"The project slug '{slug}' is already used in this organization",
             rule="project_slug_taken",
@@ -93,32 +104,32 @@ def create_project(
         return find_project_conflict(session, organization.id, key, slug)
 
     raise_if_conflict(find)
-    project = Project(
-        organization_id=organization.id,
-        name=name,
-        name_key=key,
-        slug=slug,
-        description=body.description,
-        duration_weeks=body.duration_weeks,
-        max_participants=body.max_participants,
-        start_date=body.start_date,
-        end_date=body.end_date,
-        target_roles=list(body.target_roles),
-        status=ProjectStatus.DRAFT,
-        created_by_id=principal.user_id,
-    )
-    session.add(project)
-    session.flush()
-    record_activity(
-        session,
-        organization_id=organization.id,
-        actor_id=principal.user_id,
-        action="project.created",
-        entity_type="project",
-        entity_id=project.id,
-        summary=f"Project '{name}' created",
-    )
-    commit_or_conflict(session, find)
+    with guarded_write(session, find):
+        project = Project(
+            organization_id=organization.id,
+            name=name,
+            name_key=key,
+            slug=slug,
+            description=body.description,
+            duration_weeks=body.duration_weeks,
+            max_participants=body.max_participants,
+            start_date=body.start_date,
+            end_date=body.end_date,
+            target_roles=list(body.target_roles),
+            status=ProjectStatus.DRAFT,
+            created_by_id=principal.user_id,
+        )
+        session.add(project)
+        session.flush()
+        record_activity(
+            session,
+            organization_id=organization.id,
+            actor_id=principal.user_id,
+            action="project.created",
+            entity_type="project",
+            entity_id=project.id,
+            summary=f"Project '{name}' created",
+        )
     return project
 
 

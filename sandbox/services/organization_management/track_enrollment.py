@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,7 +30,7 @@ from sandbox.shared.context import SandboxContext
 from sandbox.shared.enums import EnrollmentStatus, TrackStatus
 from sandbox.shared.errors import ApiError, conflict, unprocessable
 from sandbox.shared.models import Course, Enrollment, Track, TrackEnrollment, User, utcnow
-from sandbox.shared.persistence import commit_or_conflict
+from sandbox.shared.persistence import guarded_write
 from sandbox.shared.schemas import normalize_email
 
 
@@ -49,6 +51,63 @@ def _enroll_in_track_courses(
     return created
 
 
+@dataclass
+class _Outcome:
+    succeeded: list[str] = field(default_factory=list)
+    failed: list[FailedEnrollment] = field(default_factory=list)
+    course_enrollments: int = 0
+
+
+def _enroll_all(session: Session, principal: Principal, track: Track, emails: list[str]) -> _Outcome:
+    courses = list(
+        session.scalars(
+            select(Course)
+            .where(Course.track_id == track.id, Course.is_published.is_(True))
+            .order_by(Course.title)
+        )
+    )
+    enrolled = active_track_enrollments(session, track.id)
+    outcome = _Outcome()
+    for email in emails:
+        student = find_student(session, track.organization_id, email)
+        if isinstance(student, ApiError):
+            outcome.failed.append(FailedEnrollment(email=email, rule=student.rule, detail=student.detail))
+            continue
+        existing = session.scalar(
+            select(TrackEnrollment).where(
+                TrackEnrollment.track_id == track.id, TrackEnrollment.student_id == student.id
+            )
+        )
+        if existing is not None and existing.status != EnrollmentStatus.CANCELLED:
+            outcome.failed.append(
+                FailedEnrollment(
+                    email=email, rule="already_enrolled", detail="Already enrolled in this track"
+                )
+            )
+            continue
+        if track.max_students is not None and enrolled >= track.max_students:
+            outcome.failed.append(
+                FailedEnrollment(
+                    email=email,
+                    rule="track_full",
+                    detail=f"The track is full ({track.max_students} students)",
+                )
+            )
+            continue
+        if existing is not None:
+            existing.status, existing.enrolled_at = EnrollmentStatus.ACTIVE, utcnow()
+            existing.enrolled_by_id = principal.user_id
+        else:
+            session.add(
+                TrackEnrollment(track_id=track.id, student_id=student.id, enrolled_by_id=principal.user_id)
+            )
+        session.flush()
+        outcome.course_enrollments += _enroll_in_track_courses(session, principal, courses, student)
+        enrolled += 1
+        outcome.succeeded.append(email)
+    return outcome
+
+
 def enroll_students(
     session: Session, context: SandboxContext, principal: Principal, track: Track, body: TrackEnrollRequest
 ) -> TrackEnrollResponse:
@@ -64,74 +123,26 @@ def enroll_students(
             f"At most {limit} emails per request", rule="too_many_emails", field="student_emails"
         )
     emails = list(dict.fromkeys(normalize_email(e) for e in body.student_emails))
-    courses = list(
-        session.scalars(
-            select(Course)
-            .where(Course.track_id == track.id, Course.is_published.is_(True))
-            .order_by(Course.title)
-        )
-    )
-    enrolled = active_track_enrollments(session, track.id)
-    succeeded: list[str] = []
-    failed: list[FailedEnrollment] = []
-    course_enrollments = 0
-    for email in emails:
-        student = find_student(session, track.organization_id, email)
-        if isinstance(student, ApiError):
-            failed.append(FailedEnrollment(email=email, rule=student.rule, detail=student.detail))
-            continue
-        existing = session.scalar(
-            select(TrackEnrollment).where(
-                TrackEnrollment.track_id == track.id, TrackEnrollment.student_id == student.id
+
+    def concurrent_change() -> ApiError:
+        return conflict("A concurrent enrollment changed this track; retry", rule="conflict")
+
+    with guarded_write(session, concurrent_change):
+        outcome = _enroll_all(session, principal, track, emails)
+        if outcome.succeeded:
+            record_activity(
+                session,
+                organization_id=track.organization_id,
+                actor_id=principal.user_id,
+                action="track.students_enrolled",
+                entity_type="track",
+                entity_id=track.id,
+                summary=f"{len(outcome.succeeded)} students enrolled in track '{track.name}'",
             )
-        )
-        if existing is not None and existing.status != EnrollmentStatus.CANCELLED:
-            failed.append(
-                FailedEnrollment(
-                    email=email, rule="already_enrolled", detail="Already enrolled in this track"
-                )
-            )
-            continue
-        if track.max_students is not None and enrolled >= track.max_students:
-            failed.append(
-                FailedEnrollment(
-                    email=email,
-                    rule="track_full",
-                    detail=f"The track is full ({track.max_students} students)",
-                )
-            )
-            continue
-        if existing is not None:
-            existing.status, existing.enrolled_at, existing.enrolled_by_id = (
-                EnrollmentStatus.ACTIVE,
-                utcnow(),
-                principal.user_id,
-            )
-        else:
-            session.add(
-                TrackEnrollment(track_id=track.id, student_id=student.id, enrolled_by_id=principal.user_id)
-            )
-        session.flush()
-        course_enrollments += _enroll_in_track_courses(session, principal, courses, student)
-        enrolled += 1
-        succeeded.append(email)
-    if succeeded:
-        record_activity(
-            session,
-            organization_id=track.organization_id,
-            actor_id=principal.user_id,
-            action="track.students_enrolled",
-            entity_type="track",
-            entity_id=track.id,
-            summary=f"{len(succeeded)} students enrolled in track '{track.name}'",
-        )
-    commit_or_conflict(
-        session, lambda: conflict("A concurrent enrollment changed this track; retry", rule="conflict")
-    )
     return TrackEnrollResponse(
         track_id=track.id,
-        successful_enrollments=succeeded,
-        failed_enrollments=failed,
-        total_enrolled=len(succeeded),
-        course_enrollments_created=course_enrollments,
+        successful_enrollments=outcome.succeeded,
+        failed_enrollments=outcome.failed,
+        total_enrolled=len(outcome.succeeded),
+        course_enrollments_created=outcome.course_enrollments,
     )

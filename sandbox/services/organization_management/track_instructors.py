@@ -24,7 +24,7 @@ from sandbox.shared.auth import Principal
 from sandbox.shared.enums import MemberRole
 from sandbox.shared.errors import ApiError, conflict, unprocessable
 from sandbox.shared.models import Membership, MembershipProject, Track, TrackInstructor, User
-from sandbox.shared.persistence import commit_or_conflict
+from sandbox.shared.persistence import guarded_write
 from sandbox.shared.schemas import normalize_email
 
 
@@ -92,19 +92,19 @@ def assign_instructor(
     error = find()
     if error is not None:
         raise error
-    assignment = TrackInstructor(track_id=track.id, user_id=user.id, assigned_by_id=principal.user_id)
-    session.add(assignment)
-    session.flush()
-    record_activity(
-        session,
-        organization_id=track.organization_id,
-        actor_id=principal.user_id,
-        action="track.instructor_assigned",
-        entity_type="track",
-        entity_id=track.id,
-        summary=f"{user.email} assigned to teach '{track.name}'",
-    )
-    commit_or_conflict(session, find)
+    with guarded_write(session, find):
+        assignment = TrackInstructor(track_id=track.id, user_id=user.id, assigned_by_id=principal.user_id)
+        session.add(assignment)
+        session.flush()
+        record_activity(
+            session,
+            organization_id=track.organization_id,
+            actor_id=principal.user_id,
+            action="track.instructor_assigned",
+            entity_type="track",
+            entity_id=track.id,
+            summary=f"{user.email} assigned to teach '{track.name}'",
+        )
     return instructor_response(assignment, user)
 
 

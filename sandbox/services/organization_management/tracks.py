@@ -42,7 +42,7 @@ from sandbox.shared.auth import Principal
 from sandbox.shared.enums import DifficultyLevel, EnrollmentStatus, ProjectStatus, TrackStatus
 from sandbox.shared.errors import ApiError, conflict, not_found
 from sandbox.shared.models import Course, Project, Track, TrackEnrollment, TrackInstructor, utcnow
-from sandbox.shared.persistence import commit_or_conflict, raise_if_conflict
+from sandbox.shared.persistence import guarded_write, raise_if_conflict
 from sandbox.shared.schemas import DeleteResult
 from sandbox.shared.scoping import get_in_org
 from sandbox.shared.text import clean_name, name_key
@@ -108,26 +108,26 @@ def create_track(session: Session, principal: Principal, body: TrackCreate) -> T
         return find_track_conflict(session, project.id, key)
 
     raise_if_conflict(find)
-    values = body.model_dump(include=set(_COPIED_FIELDS))
-    track = Track(
-        organization_id=project.organization_id,
-        project_id=project.id,
-        name=name,
-        name_key=key,
-        status=TrackStatus.DRAFT,
-        created_by_id=principal.user_id,
-        **values,
-    )
-    session.add(track)
-    session.flush()
-    _log(
-        session,
-        principal,
-        track,
-        "created",
-        f"Track '{name}' ({track.difficulty_level}) created in '{project.name}'",
-    )
-    commit_or_conflict(session, find)
+    with guarded_write(session, find):
+        values = body.model_dump(include=set(_COPIED_FIELDS))
+        track = Track(
+            organization_id=project.organization_id,
+            project_id=project.id,
+            name=name,
+            name_key=key,
+            status=TrackStatus.DRAFT,
+            created_by_id=principal.user_id,
+            **values,
+        )
+        session.add(track)
+        session.flush()
+        _log(
+            session,
+            principal,
+            track,
+            "created",
+            f"Track '{name}' ({track.difficulty_level}) created in '{project.name}'",
+        )
     return track
 
 
@@ -143,20 +143,26 @@ def update_track(session: Session, principal: Principal, track: Track, body: Tra
         return find_track_conflict(session, track.project_id, key, exclude=track.id) if key else None
 
     raise_if_conflict(find)
-    if "max_students" in changes:
-        enrolled = active_track_enrollments(session, track.id)
-        if changes["max_students"] < enrolled:
-            raise conflict(
-                f"max_students cannot be below the {enrolled} students already enrolled",
-                rule="max_students_below_enrolled",
-                field="max_students",
-            )
-    for field, value in changes.items():
-        setattr(track, field, value.value if isinstance(value, DifficultyLevel) else value)
-    if key:
-        track.name_key = key
-    _log(session, principal, track, "updated", f"Track '{track.name}' updated: {', '.join(sorted(changes))}")
-    commit_or_conflict(session, find)
+    with guarded_write(session, find):
+        if "max_students" in changes:
+            enrolled = active_track_enrollments(session, track.id)
+            if changes["max_students"] < enrolled:
+                raise conflict(
+                    f"max_students cannot be below the {enrolled} students already enrolled",
+                    rule="max_students_below_enrolled",
+                    field="max_students",
+                )
+        for field, value in changes.items():
+            setattr(track, field, value.value if isinstance(value, DifficultyLevel) else value)
+        if key:
+            track.name_key = key
+        _log(
+            session,
+            principal,
+            track,
+            "updated",
+            f"Track '{track.name}' updated: {', '.join(sorted(changes))}",
+        )
     return track
 
 
@@ -217,37 +223,37 @@ def duplicate_track(session: Session, principal: Principal, source: Track, body:
         return find_track_conflict(session, project.id, key)
 
     raise_if_conflict(find)
-    copy = Track(
-        organization_id=source.organization_id,
-        project_id=project.id,
-        name=name,
-        name_key=key,
-        status=TrackStatus.DRAFT,
-        created_by_id=principal.user_id,
-        **{field: getattr(source, field) for field in _COPIED_FIELDS},
-    )
-    session.add(copy)
-    session.flush()
-    for course in session.scalars(select(Course).where(Course.track_id == source.id)):
-        session.add(
-            Course(
-                organization_id=course.organization_id,
-                track_id=copy.id,
-                instructor_id=course.instructor_id,
-                title=course.title,
-                description=course.description,
-                difficulty_level=course.difficulty_level,
-                category=course.category,
-                estimated_duration=course.estimated_duration,
-                duration_unit=course.duration_unit,
-                price=course.price,
-                tags=list(course.tags),
-                is_published=False,
-                created_by_id=principal.user_id,
-            )
+    with guarded_write(session, find):
+        copy = Track(
+            organization_id=source.organization_id,
+            project_id=project.id,
+            name=name,
+            name_key=key,
+            status=TrackStatus.DRAFT,
+            created_by_id=principal.user_id,
+            **{field: getattr(source, field) for field in _COPIED_FIELDS},
         )
-    _log(session, principal, copy, "duplicated", f"Track '{copy.name}' duplicated from '{source.name}'")
-    commit_or_conflict(session, find)
+        session.add(copy)
+        session.flush()
+        for course in session.scalars(select(Course).where(Course.track_id == source.id)):
+            session.add(
+                Course(
+                    organization_id=course.organization_id,
+                    track_id=copy.id,
+                    instructor_id=course.instructor_id,
+                    title=course.title,
+                    description=course.description,
+                    difficulty_level=course.difficulty_level,
+                    category=course.category,
+                    estimated_duration=course.estimated_duration,
+                    duration_unit=course.duration_unit,
+                    price=course.price,
+                    tags=list(course.tags),
+                    is_published=False,
+                    created_by_id=principal.user_id,
+                )
+            )
+        _log(session, principal, copy, "duplicated", f"Track '{copy.name}' duplicated from '{source.name}'")
     return copy
 
 

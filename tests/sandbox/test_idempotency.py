@@ -1,0 +1,135 @@
+"""Idempotency-Key: retries replay the first response and create nothing twice."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from sandbox.shared.models import IdempotencyRecord, Project, Track, utcnow
+from tests.sandbox.helpers import NW, Api, assert_error, org_id, project_id, user_id
+
+ORG = org_id(NW)
+PROJECTS = f"/organizations/{ORG}/projects"
+BODY = {"name": "Analytics Engineering", "description": "Warehouses, dbt and data modeling."}
+
+
+def post(api: Api, key: str, body: Any = BODY, who: str = "nw_admin", path: str = PROJECTS) -> Any:
+    return api.post(path, who, json=body, headers={"Idempotency-Key": key})
+
+
+def test_same_key_same_body_replays_the_first_response(api: Api) -> None:
+    first = post(api, "create-analytics-1")
+    assert first.status_code == 201 and "idempotent-replayed" not in first.headers
+    retry = post(
+        api, "create-analytics-1", dict(reversed(list(BODY.items())))
+    )  # same content, other key order
+    assert retry.status_code == 201
+    assert retry.json() == first.json() and retry.headers["idempotent-replayed"] == "true"
+    assert api.count(Project, Project.name == BODY["name"]) == 1
+    assert api.count(IdempotencyRecord) == 1
+
+
+def test_same_key_different_body_is_refused_and_runs_nothing(api: Api) -> None:
+    assert post(api, "k-1").status_code == 201
+    before = api.snapshot()
+    changed = post(api, "k-1", {**BODY, "name": "Something Else"})
+    assert_error(changed, 422, "idempotency_key_reused", "Idempotency-Key")
+    other_endpoint = post(
+        api,
+        "k-1",
+        {"name": "SQL", "project_id": str(project_id(NW, "data-science-foundations"))},
+        path="/tracks/",
+    )
+    assert_error(other_endpoint, 422, "idempotency_key_reused")
+    assert api.snapshot() == before
+
+
+def test_keys_are_scoped_per_user(api: Api) -> None:
+    assert post(api, "shared-key").status_code == 201
+    other_user = post(api, "shared-key", {**BODY, "name": "Another Program"}, who="nw_admin2")
+    assert other_user.status_code == 201 and other_user.json()["name"] == "Another Program"
+
+
+def test_a_refused_write_is_replayed_too(api: Api) -> None:
+    taken = {**BODY, "name": "Data Science Foundations"}
+    first = post(api, "dup", taken)
+    assert_error(first, 409, "project_name_taken", "name")
+    again = post(api, "dup", taken)
+    assert (
+        again.status_code == 409
+        and again.json() == first.json()
+        and again.headers["idempotent-replayed"] == "true"
+    )
+
+
+def test_permission_failures_are_not_stored(api: Api) -> None:
+    assert post(api, "k", who="nw_instructor").status_code == 403
+    assert api.count(IdempotencyRecord) == 0
+    assert post(api, "k", who="nw_instructor").status_code == 403
+
+
+def test_delete_retry_replays_instead_of_404(api: Api) -> None:
+    cloud = project_id(NW, "cloud-engineering-pathway")
+    path = f"/organizations/{ORG}/projects/{cloud}"
+    first = api.delete(path, "nw_admin", headers={"Idempotency-Key": "del-cloud"})
+    retry = api.delete(path, "nw_admin", headers={"Idempotency-Key": "del-cloud"})
+    assert first.status_code == retry.status_code == 200 and retry.json() == first.json()
+    assert_error(api.delete(path, "nw_admin"), 404, "not_found")
+
+
+def test_in_progress_and_expired_keys(api: Api) -> None:
+    with api.session() as session:
+        session.add(IdempotencyRecord(user_id=user_id("nw_admin"), key="busy", request_hash="?"))
+        session.commit()
+    # a different request hash still says "reused"; the same request while unfinished says "in progress"
+    assert_error(post(api, "busy"), 422, "idempotency_key_reused")
+    first = post(api, "slow")
+    assert first.status_code == 201
+    api.execute("UPDATE idempotency_keys SET response_status = NULL WHERE key = 'slow'")
+    assert_error(post(api, "slow"), 409, "idempotency_key_in_progress")
+    with api.session() as session:  # an unfinished claim older than the timeout is taken over
+        session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.key == "slow")
+            .values(created_at=utcnow() - timedelta(minutes=5))
+        )
+        session.commit()
+    retried = post(api, "slow")
+    assert_error(retried, 409, "project_name_taken")  # it really ran again, and the project exists
+    with api.session() as session:  # a key older than key_ttl_hours starts over
+        session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.key == "slow")
+            .values(created_at=utcnow() - timedelta(days=2))
+        )
+        session.commit()
+    fresh = post(api, "slow", {**BODY, "name": "Brand New"})
+    assert fresh.status_code == 201
+
+
+def test_invalid_keys_are_422(api: Api) -> None:
+    assert_error(post(api, "has space"), 422, "invalid_idempotency_key", "Idempotency-Key")
+    assert_error(post(api, "x" * 256), 422, "invalid_idempotency_key")
+    assert api.count(Project) == 5
+
+
+def test_requests_without_a_valid_token_pass_through_to_401(api: Api) -> None:
+    response = api.client.post(f"/api/v1{PROJECTS}", json=BODY, headers={"Idempotency-Key": "anon"})
+    assert_error(response, 401, "not_authenticated")
+    assert api.count(IdempotencyRecord) == 0
+
+
+def test_track_enroll_retry_does_not_enroll_twice(api: Api) -> None:
+    aml = api.get(
+        "/tracks/", "nw_admin", params={"difficulty_level": "intermediate", "status": "active"}
+    ).json()
+    track = next(t for t in aml["items"] if t["name"] == "Applied Machine Learning")
+    body = {"student_emails": ["hana.sato@northwind-academy.example"]}
+    first = post(api, "enroll-hana", body, path=f"/tracks/{track['id']}/enroll")
+    retry = post(api, "enroll-hana", json.loads(json.dumps(body)), path=f"/tracks/{track['id']}/enroll")
+    assert first.json()["total_enrolled"] == 1 and retry.json() == first.json()
+    assert api.get(f"/tracks/{track['id']}", "nw_admin").json()["enrollment_count"] == 3
+    assert api.count(Track) == 9
