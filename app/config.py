@@ -7,6 +7,7 @@ table the README carries (a test checks the README lists every variable).
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -29,9 +30,7 @@ class Settings(BaseSettings):
         PROJECT_ROOT / "data",
         description="Folder for everything the product writes (index, databases); git-ignored.",
     )
-    index_dir: Path | None = Field(
-        None, description="Where the search index lives. Default: DATA_DIR/index."
-    )
+    index_dir: Path | None = Field(None, description="Where the search index lives. Default: DATA_DIR/index.")
     index_source: Path = Field(
         PROJECT_ROOT / "sandbox",
         description="Codebase indexed by `make run` when no index exists: the bundled sandbox platform.",
@@ -40,6 +39,16 @@ class Settings(BaseSettings):
         None,
         description="SQLAlchemy URL of the assistant's store. Default: a SQLite file in DATA_DIR; "
         "postgresql+psycopg://... for PostgreSQL.",
+    )
+
+    index_include_tests: bool = Field(
+        False,
+        description="Index test code too. Off: tests repeat the domain's words and crowd out the code and "
+        "docs that answer platform questions.",
+    )
+    index_max_file_kb: int = Field(
+        512,
+        description="Files larger than this are skipped (data dumps, generated reports), counted in stats.",
     )
 
     # --- vector store --------------------------------------------------------------------------
@@ -165,10 +174,8 @@ def settings_markdown() -> str:
     for name, field in Settings.model_fields.items():
         default = field.default
         if isinstance(default, Path):
-            try:
+            with contextlib.suppress(ValueError):
                 default = default.relative_to(PROJECT_ROOT)
-            except ValueError:
-                pass
         shown = "" if default is None else f"`{default}`"
         rows.append(f"| `{name.upper()}` | {shown} | {field.description or ''} |")
     return "\n".join(rows)

@@ -1,0 +1,212 @@
+"""The unit of retrieval, and the size rules every chunker shares.
+
+A chunk is a structural unit of one file (a function, a Markdown section, a SQL statement, a
+config block) that fits the embedding model's window. Small neighbouring units may be merged so
+the index is not flooded with three-line chunks; a unit too big for the window is cut at line
+boundaries into numbered parts that repeat the unit's header, never truncated silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+TokenCounter = Callable[[str], int]
+
+# The window of all-MiniLM-L6-v2 as trained (sentence-transformers max_seq_length), less the
+# [CLS]/[SEP] tokens the embedder adds.
+MAX_CHUNK_TOKENS = 254
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One searchable piece of a file, with everything needed to cite and explain it."""
+
+    path: str
+    kind: str  # the file's kind: python, markdown, sql, yaml, typescript, ...
+    unit: str  # what the piece is: function, class, route, section, statement, block, ...
+    symbol: str  # enclosing names ("TrackService.assign_instructor"), heading path, or ""
+    start_line: int  # 1-based, inclusive
+    end_line: int
+    text: str  # the file's own lines start_line..end_line (after redaction)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:32]
+
+    @property
+    def id(self) -> str:
+        """Stable while the file's structure is: path, position and content."""
+        key = f"{self.path}\n{self.start_line}\n{self.end_line}\n{self.symbol}\n{self.content_hash}"
+        return hashlib.sha1(key.encode("utf-8")).hexdigest()
+
+    @property
+    def header(self) -> str:
+        """The one line shown above the chunk and prepended to what is searched."""
+        parts = [self.path]
+        if self.symbol:
+            parts.append(self.symbol)
+        route = self.metadata.get("route")
+        if route:
+            parts.append(f"[{route}]")
+        return " :: ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A structural unit before sizing: lines [start, end] (1-based, inclusive) of a file."""
+
+    unit: str
+    symbol: str
+    start: int
+    end: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+    # May be merged with small neighbours that share the same merge key (e.g. methods of a class).
+    merge_key: str | None = None
+
+
+class LineTokens:
+    """Token counts per line of one file, so any line range is counted in O(1).
+
+    The tokenizer splits on whitespace before anything else, so no token spans a line break and
+    a range's count is exactly the sum of its lines' counts (plus nothing for the newlines).
+    """
+
+    def __init__(self, per_line: list[int]) -> None:
+        self.prefix = [0]
+        for n in per_line:
+            self.prefix.append(self.prefix[-1] + n)
+
+    def range(self, start: int, end: int) -> int:
+        """Tokens in lines start..end (1-based, inclusive)."""
+        return self.prefix[end] - self.prefix[start - 1]
+
+    def line(self, number: int) -> int:
+        return self.prefix[number] - self.prefix[number - 1]
+
+
+class Sizer:
+    """Turns structural pieces into chunks that fit the window."""
+
+    def __init__(
+        self,
+        count_tokens: TokenCounter,
+        max_tokens: int = MAX_CHUNK_TOKENS,
+        count_lines: Callable[[list[str]], list[int]] | None = None,
+    ) -> None:
+        self.count = count_tokens
+        self.max_tokens = max_tokens
+        self._count_lines = count_lines
+
+    def line_tokens(self, lines: list[str]) -> LineTokens:
+        if self._count_lines is not None:
+            return LineTokens(self._count_lines(lines))
+        return LineTokens([self.count(line) if line.strip() else 0 for line in lines])
+
+    def chunks(self, path: str, kind: str, lines: list[str], pieces: Iterable[Piece]) -> list[Chunk]:
+        tokens = self.line_tokens(lines)
+        merged = self._merge_small(tokens, list(pieces))
+        out: list[Chunk] = []
+        for piece in merged:
+            out.extend(self._split(path, kind, lines, tokens, piece))
+        return out
+
+    @staticmethod
+    def _text(lines: list[str], start: int, end: int) -> str:
+        return "\n".join(lines[start - 1 : end])
+
+    def _merge_small(self, tokens: LineTokens, pieces: list[Piece]) -> list[Piece]:
+        """Join neighbouring small pieces with the same merge key while the result still fits."""
+        out: list[Piece] = []
+        small = self.max_tokens // 3
+        for piece in pieces:
+            if out and piece.merge_key is not None and out[-1].merge_key == piece.merge_key:
+                prev = out[-1]
+                if (
+                    tokens.range(piece.start, piece.end) <= small
+                    and tokens.range(prev.start, piece.end) <= self.max_tokens
+                ):
+                    symbols = [s for s in (prev.symbol, piece.symbol) if s]
+                    out[-1] = Piece(
+                        unit=prev.unit if prev.unit == piece.unit else "group",
+                        symbol=", ".join(dict.fromkeys(", ".join(symbols).split(", "))),
+                        start=prev.start,
+                        end=piece.end,
+                        metadata=_merge_metadata(prev.metadata, piece.metadata),
+                        merge_key=prev.merge_key,
+                    )
+                    continue
+            out.append(piece)
+        return out
+
+    def _split(self, path: str, kind: str, lines: list[str], tokens: LineTokens, piece: Piece) -> list[Chunk]:
+        text = self._text(lines, piece.start, piece.end)
+        if not text.strip():
+            return []
+        if tokens.range(piece.start, piece.end) <= self.max_tokens:
+            return [Chunk(path, kind, piece.unit, piece.symbol, piece.start, piece.end, text, piece.metadata)]
+        parts: list[tuple[int, int, str]] = []
+        for start, end in self._windows(lines, tokens, piece.start, piece.end):
+            part_text = self._text(lines, start, end)
+            if not part_text.strip():
+                continue
+            if tokens.range(start, end) <= self.max_tokens:
+                parts.append((start, end, part_text))
+            else:  # a single line longer than the window: cut it by characters
+                parts.extend((start, end, segment) for segment in self._cut(part_text))
+        out = []
+        for i, (start, end, part_text) in enumerate(parts, 1):
+            meta = dict(piece.metadata)
+            meta["part"] = f"{i}/{len(parts)}"
+            out.append(Chunk(path, kind, piece.unit, piece.symbol, start, end, part_text, meta))
+        return out
+
+    def _cut(self, text: str) -> list[str]:
+        segments = []
+        while text:
+            size = min(len(text), self.max_tokens * 3)
+            while size > 1 and self.count(text[:size]) > self.max_tokens:
+                size = size * 3 // 4
+            segments.append(text[:size])
+            text = text[size:]
+        return [s for s in segments if s.strip()]
+
+    def _windows(self, lines: list[str], tokens: LineTokens, start: int, end: int) -> list[tuple[int, int]]:
+        """Greedy line windows that fit; prefers to cut at a blank line in the window's last third."""
+        windows: list[tuple[int, int]] = []
+        cur = start
+        while cur <= end:
+            hi = cur
+            used = 0
+            last_blank = None
+            while hi <= end:
+                n = tokens.line(hi)
+                if used + n > self.max_tokens and hi > cur:
+                    break
+                used += n
+                if not lines[hi - 1].strip() and hi > cur:
+                    last_blank = hi
+                hi += 1
+                if n > self.max_tokens:  # one enormous line is a window of its own
+                    break
+            stop = hi - 1
+            if hi <= end and last_blank is not None and last_blank - cur > (stop - cur) * 2 // 3:
+                stop = last_blank
+            windows.append((cur, stop))
+            cur = stop + 1
+        return windows
+
+
+def _merge_metadata(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    out = dict(a)
+    for key, value in b.items():
+        if key not in out:
+            out[key] = value
+        elif key == "routes":
+            out[key] = list(out[key]) + list(value)
+    if "route" in a and "route" in b and a["route"] != b["route"]:
+        out["routes"] = list(dict.fromkeys([*a.get("routes", [a["route"]]), *b.get("routes", [b["route"]])]))
+    return out

@@ -1,0 +1,78 @@
+"""Markdown by heading section, each carrying its heading path ("Guide > Tracks > Publishing").
+
+Headings inside fenced code blocks are not headings. A section's heading path is its symbol, so a
+hit deep in a document still says where it sits; consecutive small sections under the same parent
+may be merged by the sizer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from indexing.chunk import Piece
+
+_ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_SETEXT = re.compile(r"^(=+|-+)\s*$")
+
+
+def markdown_pieces(lines: list[str]) -> list[Piece]:
+    headings: list[tuple[int, int, str]] = []  # (line, level, title)
+    in_fence = False
+    for i, line in enumerate(lines, 1):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        m = _ATX.match(line)
+        if m:
+            headings.append((i, len(m.group(1)), m.group(2).strip()))
+        elif (
+            i > 1
+            and _SETEXT.match(line)
+            and lines[i - 2].strip()
+            and not lines[i - 2].lstrip().startswith(("-", "*", "|", ">"))
+            and not (headings and headings[-1][0] == i - 1)
+        ):
+            level = 1 if line.strip().startswith("=") else 2
+            headings.append((i - 1, level, lines[i - 2].strip()))
+    if not headings:
+        return [Piece("section", "", 1, len(lines), merge_key="doc")]
+    pieces: list[Piece] = []
+    if headings[0][0] > 1 and any(line.strip() for line in lines[: headings[0][0] - 1]):
+        pieces.append(Piece("section", "", 1, headings[0][0] - 1, merge_key="doc"))
+    stack: list[tuple[int, str]] = []
+    for idx, (line_no, level, title) in enumerate(headings):
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, _clean(title)))
+        end = headings[idx + 1][0] - 1 if idx + 1 < len(headings) else len(lines)
+        path = " > ".join(t for _, t in stack)
+        parent = " > ".join(t for _, t in stack[:-1])
+        pieces.append(
+            Piece("section", path, line_no, end, {"heading": _clean(title), "level": level}, merge_key=parent)
+        )
+    return _fold_bare_headings(pieces, lines)
+
+
+def _fold_bare_headings(pieces: list[Piece], lines: list[str]) -> list[Piece]:
+    """A heading with no text of its own ("## Tracks" right before "### Creating") joins the next
+    section instead of becoming a chunk that says nothing."""
+    out: list[Piece] = []
+    carry: int | None = None
+    for i, piece in enumerate(pieces):
+        start = carry if carry is not None else piece.start
+        carry = None
+        body = [line for line in lines[piece.start : piece.end] if line.strip()]
+        if not body and i + 1 < len(pieces):
+            carry = start
+            continue
+        out.append(Piece(piece.unit, piece.symbol, start, piece.end, piece.metadata, piece.merge_key))
+    return out
+
+
+def _clean(title: str) -> str:
+    title = re.sub(r"`([^`]*)`", r"\1", title)
+    title = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", title)
+    return title.strip("*_ ").strip()
