@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexing.bm25_index import LexicalIndex, remove_folder
+from indexing.bm25_index import DELTA_LIMIT, LexicalIndex, remove_path
 from indexing.cards import cache_key, file_card, file_unit
 from indexing.catalog import Catalog, DenseUnit, EmbeddingCache, FileState, FileUpdate
 from indexing.chunkers import is_test_path
@@ -143,19 +143,7 @@ class IndexBuilder:
 
             t0 = time.perf_counter()
             generation = int(catalog.state("generation", "0") or 0) + 1
-            bm25_dir = self.index_dir / "bm25" / f"g{generation:06d}"
-            changed = {u.state.path for u in updates} | set(deleted)
-            ids: list[str] = []
-            terms: list[list[str]] = []
-            for chunk in catalog.chunks():
-                if chunk.path not in changed:
-                    ids.append(chunk.id)
-                    terms.append(chunk.terms)
-            for u in updates:
-                ids.extend(c.id for c in u.chunks)
-                terms.extend(u.terms)
-            LexicalIndex.build(terms, ids, bm25_dir)
-            stats.chunks_total = len(ids)
+            bm25_state, stats.chunks_total = self._lexical(catalog, updates, deleted, generation)
             stats.seconds["bm25"] = time.perf_counter() - t0
 
             if self.before_commit:
@@ -164,7 +152,7 @@ class IndexBuilder:
             stats.skipped = dict(report.skipped)
             state = {
                 "generation": str(generation),
-                "bm25_dir": str(bm25_dir.relative_to(self.index_dir)),
+                **bm25_state,
                 "model_id": embedder.model_id,
                 "source": str(source),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -178,7 +166,7 @@ class IndexBuilder:
             stats.seconds["commit"] = time.perf_counter() - t0
 
             t0 = time.perf_counter()
-            self._cleanup(catalog, vectors, bm25_dir)
+            self._cleanup(catalog, vectors, bm25_state)
             stats.dense_units = len(catalog.dense_ids())
             stats.seconds["cleanup"] = time.perf_counter() - t0
             return stats
@@ -317,13 +305,58 @@ class IndexBuilder:
         finally:
             cache.close()
 
-    def _cleanup(self, catalog: Catalog, vectors: VectorStore, current_bm25: Path) -> None:
-        """Remove what no committed index refers to: old BM25 folders, stale vectors."""
+    def _lexical(
+        self, catalog: Catalog, updates: list[FileUpdate], deleted: list[str], generation: int
+    ) -> tuple[dict[str, str], int]:
+        """Write this generation's BM25: a delta over the current base when the change is small,
+        else a new base. Returns the state keys that point at it and the number of live chunks."""
+        changed = {u.state.path for u in updates} | set(deleted)
+        base_rel = catalog.state("bm25_base") or ""
+        delta_rel = catalog.state("bm25_delta") or ""
+        base_dir = self.index_dir / base_rel if base_rel else None
+        live_before = catalog.chunk_count()
+        stale = catalog.chunk_ids_of(changed)
+        new_docs = [(c.id, t) for u in updates for c, t in zip(u.chunks, u.terms, strict=True)]
+        live_after = live_before - len(stale) + len(new_docs)
+        if base_dir is not None and base_dir.is_dir():
+            if not changed:
+                return {"bm25_base": base_rel, "bm25_delta": delta_rel}, live_after
+            base_ids = set(LexicalIndex.base_chunk_ids(base_dir))
+            removed: set[str] = set()
+            docs: list[tuple[str, list[str]]] = []
+            if delta_rel:
+                _, prev_removed, prev_docs = LexicalIndex.read_delta(self.index_dir / delta_rel)
+                removed = set(prev_removed)
+                docs = [(cid, t) for cid, t in prev_docs if cid not in stale]
+            removed |= stale & base_ids
+            docs += new_docs
+            if len(removed) + len(docs) <= DELTA_LIMIT * max(1, len(base_ids)):
+                delta = self.index_dir / "bm25" / f"g{generation:06d}-delta.json"
+                LexicalIndex.write_delta(delta, base_rel, sorted(removed), docs)
+                return {
+                    "bm25_base": base_rel,
+                    "bm25_delta": str(delta.relative_to(self.index_dir)),
+                }, live_after
+        folder = self.index_dir / "bm25" / f"g{generation:06d}"
+        ids: list[str] = []
+        terms: list[list[str]] = []
+        for cid, chunk_terms in catalog.terms_except(changed):
+            ids.append(cid)
+            terms.append(chunk_terms)
+        for cid, chunk_terms in new_docs:
+            ids.append(cid)
+            terms.append(chunk_terms)
+        LexicalIndex.build_base(terms, ids, folder)
+        return {"bm25_base": str(folder.relative_to(self.index_dir)), "bm25_delta": ""}, len(ids)
+
+    def _cleanup(self, catalog: Catalog, vectors: VectorStore, bm25_state: dict[str, str]) -> None:
+        """Remove what no committed index refers to: old BM25 files, stale vectors."""
         root = self.index_dir / "bm25"
+        keep = {(self.index_dir / rel).resolve() for rel in bm25_state.values() if rel}
         if root.is_dir():
-            for folder in root.iterdir():
-                if folder.resolve() != current_bm25.resolve():
-                    remove_folder(folder)
+            for entry in root.iterdir():
+                if entry.resolve() not in keep:
+                    remove_path(entry)
         live = catalog.dense_ids()
         stale = sorted(vectors.ids() - live)
         if stale:

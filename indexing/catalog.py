@@ -131,6 +131,28 @@ class Catalog:
                 terms.split(" ") if terms else [],
             )
 
+    def chunk_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+    def chunk_ids_of(self, paths: Iterable[str]) -> set[str]:
+        wanted = list(paths)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            found.update(
+                r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE path IN ({marks})", batch)
+            )
+        return found
+
+    def terms_except(self, paths: set[str]) -> Iterator[tuple[str, list[str]]]:
+        """(chunk id, BM25 terms) of every chunk outside `paths`, in a stable order."""
+        for cid, path, terms in self.db.execute(
+            "SELECT id, path, terms FROM chunks ORDER BY path, start_line"
+        ):
+            if path not in paths:
+                yield cid, terms.split(" ") if terms else []
+
     def chunk_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
 

@@ -94,5 +94,8 @@ class IndexReader:
         dense = {u.id: u for u in catalog.dense_units()}
         state = catalog.all_state()
         catalog.db.execute("COMMIT")
-        lexical = LexicalIndex.load(self.index_dir / state["bm25_dir"])
+        delta = state.get("bm25_delta") or ""
+        lexical = LexicalIndex.load(
+            self.index_dir / state["bm25_base"], self.index_dir / delta if delta else None
+        )
         return IndexSnapshot(generation, chunks, by_path, dense, lexical, state)
