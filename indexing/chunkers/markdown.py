@@ -64,7 +64,9 @@ def _fold_bare_headings(pieces: list[Piece], lines: list[str]) -> list[Piece]:
     for i, piece in enumerate(pieces):
         start = carry if carry is not None else piece.start
         carry = None
-        body = [line for line in lines[piece.start : piece.end] if line.strip()]
+        # a section's own text starts after its heading line; a preamble has no heading line
+        first_body = piece.start if "heading" in piece.metadata else piece.start - 1
+        body = [line for line in lines[first_body : piece.end] if line.strip()]
         if not body and i + 1 < len(pieces):
             carry = start
             continue
@@ -72,7 +74,21 @@ def _fold_bare_headings(pieces: list[Piece], lines: list[str]) -> list[Piece]:
     return out
 
 
+_EMPHASIS = (
+    re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*"),
+    re.compile(r"(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)"),
+    re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])"),
+    re.compile(r"(?<!\w)_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)"),
+)
+
+
 def _clean(title: str) -> str:
-    title = re.sub(r"`([^`]*)`", r"\1", title)
+    """Heading text without Markdown markup: links, emphasis anywhere in it, code backticks
+    (code spans keep their content untouched, `__init__` stays `__init__`)."""
     title = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", title)
-    return title.strip("*_ ").strip()
+    parts = re.split(r"(`[^`]*`)", title)
+    for i in range(0, len(parts), 2):  # outside code spans
+        for pattern in _EMPHASIS:
+            parts[i] = pattern.sub(r"\1", parts[i])
+    title = "".join(p[1:-1] if i % 2 else p for i, p in enumerate(parts))
+    return title.strip()
