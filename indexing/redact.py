@@ -52,10 +52,31 @@ _YAML_PLAIN = re.compile(
     + r""")[ \t]*:[ \t]+)(?P<value>[^\s#"'{}\[\]][^\s#]{5,})[ \t]*$""",
     re.IGNORECASE | re.MULTILINE,
 )
+# An INI / properties / dotenv line: `password = value` at column 0 with an unquoted value. In
+# Python the same shape is an assignment from a name, which _looks_like_code() lets through.
+_INI_PLAIN = re.compile(
+    r"""^(?P<lead>(?P<name>"""
+    + _SECRET_NAME
+    + r""")[ \t]*=[ \t]*)(?P<value>[^\s"'`]\S{3,})(?P<tail>[ \t]+[#;].*)?[ \t]*$""",
+    re.IGNORECASE,
+)
+# Placeholders: prefixes (`${`, `{{`, `os.`, `your-...`) anywhere, and whole words ("test",
+# "none", "example-key"), but a secret that merely starts with such a word ("Str0ngP@ss",
+# "Test1234!") is a secret.
 _PLACEHOLDER = re.compile(
-    r"""^(?:\$\{?[A-Z_]|\{\{|<|%\(|os\.|env\(|process\.env|getenv|changeme|change[-_]me|your[-_ ]|xxx|\*\*\*|example|
-    placeholder|dummy|redacted|none|null|true|false|str|string|optional|required|test|secret$|password$)""",
+    r"""^(?:\$\{?[A-Z_]|\{\{|<|%\(|os\.|env\(|process\.env|getenv|changeme|change[-_]me|your[-_ ]|xxx|\*\*\*
+    |(?:example|placeholder|dummy|redacted|none|null|true|false|str|string|optional|required|test|secret
+    |password)(?![A-Za-z0-9]))""",
     re.IGNORECASE | re.VERBOSE,
+)
+_CODE_VALUE = re.compile(
+    r"""[()\[\]{}"'`]            # a call, a subscript, a literal
+    | ^[A-Za-z_]\w*(?:\.\w+)+$   # attribute access: form.password.data
+    | ^[a-z]+(?:_[a-z0-9]+)+$      # a snake_case name: new_password
+    | ^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$  # a CONSTANT_NAME
+    | ^\d+(?:\.\d+)?$            # a number: a length or a lifetime, not a credential
+    """,
+    re.VERBOSE,
 )
 
 
@@ -150,4 +171,14 @@ def _redact_line(text: str) -> tuple[str, int]:
         return f"{match['lead']}{REDACTED}"
 
     text = _YAML_PLAIN.sub(sub_yaml, text)
+
+    def sub_ini(match: re.Match[str]) -> str:
+        nonlocal count
+        value = match["value"]
+        if _CODE_VALUE.search(value) or not _is_secret_value(match["name"], value):
+            return match[0]
+        count += 1
+        return f"{match['lead']}{REDACTED}{match['tail'] or ''}"
+
+    text = _INI_PLAIN.sub(sub_ini, text)
     return text, count
