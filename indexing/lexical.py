@@ -3,12 +3,14 @@
 Code spells one idea many ways (`enroll_students`, `enrollStudents`, `EnrollmentService`,
 `/tracks/{id}/enroll`), and questions spell it in English ("enrolling students"). Identifiers are
 split at underscores, case changes and digits, everything is lower-cased and stemmed, and English
-stop words are dropped, so all of those meet on `enrol` + `student`. Whole identifiers of several
+stop words are dropped, so all of those meet on `enrol` + `student`. Letters followed by digits are
+also kept together ("ec2", "oauth2"), whatever their case. Whole identifiers of several
 parts are kept too, so an exact name in a question still ranks its definition first.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 
@@ -70,11 +72,17 @@ def tokenize(text: str) -> list[str]:
     """BM25 terms of a text: split identifiers, lower case, no stop words, stemmed."""
     out: list[str] = []
     for word in _WORD.findall(text):
-        parts = _parts(word) if not word.islower() and not word.isdigit() else [word.lower()]
+        whole = word.isdigit() or (word.islower() and word.isalpha())
+        parts = [word] if whole else _parts(word)
         for part in parts:
             if len(part) < 2 or part in STOP_WORDS:
                 continue
             out.append(_stem(part))
+        # letters with the digits after them ("ec2", "oauth2", "v1") are a name of their own,
+        # found whatever the case it is written in ("EC2", "S3Bucket", "oauth2_client")
+        for a, b in itertools.pairwise(parts):
+            if a.isalpha() and b.isdigit():
+                out.append(_stem(a + b))
     # compound identifiers (snake_case / camelCase names) as one extra term each
     for ident in _IDENT.findall(text):
         pieces = [p for p in re.split(r"_+", ident) if p]
