@@ -174,6 +174,10 @@ class ModelResponse:
     provider: str
     model: str
     latency_ms: float
+    # State a provider wants back on its next call in this conversation (the offline planner's
+    # half-filled request). The turn loop stores it with the assistant message and returns it in
+    # ModelRequest.metadata["provider_state"]; LLM providers leave it empty.
+    state: dict[str, Any] = field(default_factory=dict)
 
     @property
     def text(self) -> str:

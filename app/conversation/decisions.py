@@ -1,0 +1,94 @@
+"""The user's decision on a pending action, then the conversation continues with its outcome.
+
+The outcome reaches the model as a note from the app (clearly not typed by the user), and the
+assistant answers it: a confirmation with a next step, or an acknowledgement of the rejection,
+or an explanation of a failure with what can be done about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from app.actions.service import ActionError
+from app.conversation.events import ActionExecuted, ActionProposed, Done, ErrorEvent, Event
+from app.conversation.session import TurnDeps
+from app.conversation.turn import CancelToken, resume
+from app.permissions.policy import UserContext
+from app.tools.base import ToolContext
+
+NOTE_PREFIX = "[Note from the assistant app, not typed by the user]"
+
+
+def approve(
+    deps: TurnDeps,
+    user: UserContext,
+    action_id: str,
+    *,
+    expected_digest: str | None = None,
+    confirm_text: str | None = None,
+    cancel: CancelToken | None = None,
+) -> Iterator[Event]:
+    action = deps.store.actions.get(action_id)
+    cid = action.conversation_id if action else ""
+    with deps.platform_for(user) as platform:
+        ctx = ToolContext(user, platform, deps.search_dicts)
+        try:
+            outcome = deps.actions.approve(
+                ctx, action_id, expected_digest=expected_digest, confirm_text=confirm_text
+            )
+        except ActionError as exc:
+            yield ErrorEvent(cid, message=str(exc), code="action_refused")
+            yield Done(cid, stop="error")
+            return
+    a = outcome.action
+    yield ActionExecuted(
+        a.conversation_id, action_id=a.id, tool=a.tool, ok=outcome.ok, status=a.status, message=outcome.message,
+        result=outcome.data, retryable=outcome.retryable,
+    )  # fmt: skip
+    if outcome.ok:
+        note = f"{NOTE_PREFIX} The user approved action {a.id[:8]} ({a.preview}) and it was executed. Result: {outcome.message}"
+    else:
+        note = f"{NOTE_PREFIX} The user approved action {a.id[:8]} ({a.preview}) but it failed: {outcome.message}"
+    yield from resume(deps, a.conversation_id, user, note, cancel)
+
+
+def reject(
+    deps: TurnDeps, user: UserContext, action_id: str, reason: str = "", cancel: CancelToken | None = None
+) -> Iterator[Event]:
+    try:
+        a = deps.actions.reject(user, action_id, reason)
+    except ActionError as exc:
+        action = deps.store.actions.get(action_id)
+        cid = action.conversation_id if action else ""
+        yield ErrorEvent(cid, message=str(exc), code="action_refused")
+        yield Done(cid, stop="error")
+        return
+    yield ActionExecuted(
+        a.conversation_id,
+        action_id=a.id,
+        tool=a.tool,
+        ok=False,
+        status=a.status,
+        message=f"Rejected: {a.reason}",
+    )
+    note = f"{NOTE_PREFIX} The user rejected action {a.id[:8]} ({a.preview}). Reason: {a.reason}. Nothing was changed."
+    yield from resume(deps, a.conversation_id, user, note, cancel)
+
+
+def edit(deps: TurnDeps, user: UserContext, action_id: str, arguments: dict[str, Any]) -> Iterator[Event]:
+    """Change a waiting action's arguments; yields the updated proposal (or the refusal)."""
+    action = deps.store.actions.get(action_id)
+    cid = action.conversation_id if action else ""
+    with deps.platform_for(user) as platform:
+        try:
+            a = deps.actions.edit(ToolContext(user, platform, deps.search_dicts), action_id, arguments)
+        except ActionError as exc:
+            yield ErrorEvent(cid, message=str(exc), code="action_refused")
+            yield Done(cid, stop="error")
+            return
+    yield ActionProposed(
+        a.conversation_id, action_id=a.id, tool=a.tool, arguments=a.arguments, preview=a.preview, risk=a.risk,
+        digest=a.digest, confirm_name=a.confirm_name, expires_at=a.expires_at.isoformat(),
+    )  # fmt: skip
+    yield Done(a.conversation_id, stop="action_proposed")

@@ -1,0 +1,114 @@
+"""The typed events a turn emits. The dashboard, the terminal chat and the WebSocket server all
+render this one stream; `to_dict()` is the wire format (the widget switches on `type`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, Literal
+
+EventType = Literal[
+    "thinking",
+    "context_retrieved",
+    "text_delta",
+    "tool_used",
+    "action_proposed",
+    "action_executed",
+    "usage",
+    "error",
+    "done",
+]
+
+
+@dataclass(frozen=True)
+class Event:
+    conversation_id: str
+    type: ClassVar[EventType]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class Thinking(Event):
+    """The assistant started working on a step (a model call)."""
+
+    step: int = 0
+    type: ClassVar[EventType] = "thinking"
+
+
+@dataclass(frozen=True)
+class ContextRetrieved(Event):
+    query: str = ""  # the standalone query actually searched
+    chunks: list[dict[str, Any]] = field(default_factory=list)  # RetrievedChunk.as_dict() with "cite" ids
+    latency_ms: float = 0.0
+    type: ClassVar[EventType] = "context_retrieved"
+
+
+@dataclass(frozen=True)
+class TextDelta(Event):
+    text: str = ""
+    type: ClassVar[EventType] = "text_delta"
+
+
+@dataclass(frozen=True)
+class ToolUsed(Event):
+    """A read-only tool ran (a lookup, a search); `ok` False means the model got an error back."""
+
+    tool: str = ""
+    arguments: dict[str, Any] = field(default_factory=dict)
+    ok: bool = True
+    summary: str = ""
+    type: ClassVar[EventType] = "tool_used"
+
+
+@dataclass(frozen=True)
+class ActionProposed(Event):
+    action_id: str = ""
+    tool: str = ""
+    arguments: dict[str, Any] = field(default_factory=dict)
+    preview: str = ""
+    risk: str = "write"
+    digest: str = ""
+    confirm_name: str | None = None
+    expires_at: str = ""
+    type: ClassVar[EventType] = "action_proposed"
+
+
+@dataclass(frozen=True)
+class ActionExecuted(Event):
+    action_id: str = ""
+    tool: str = ""
+    ok: bool = True
+    status: str = ""
+    message: str = ""
+    result: Any = None
+    retryable: bool = False
+    type: ClassVar[EventType] = "action_executed"
+
+
+@dataclass(frozen=True)
+class UsageReported(Event):
+    provider: str = ""
+    model: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    latency_ms: float = 0.0
+    cost_usd: float | None = None  # None: the model has no price in the table
+    type: ClassVar[EventType] = "usage"
+
+
+@dataclass(frozen=True)
+class ErrorEvent(Event):
+    message: str = ""
+    code: str = "error"  # message_too_long, rate_limited, budget_exceeded, provider, cancelled, steps, ...
+    retryable: bool = False
+    type: ClassVar[EventType] = "error"
+
+
+@dataclass(frozen=True)
+class Done(Event):
+    text: str = ""  # the final assistant text of the turn
+    stop: str = "end_turn"  # end_turn, action_proposed, error, cancelled, steps
+    type: ClassVar[EventType] = "done"

@@ -1,0 +1,1 @@
+"""RBAC and organization scoping, checked by the assistant before any execution."""

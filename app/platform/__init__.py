@@ -1,0 +1,1 @@
+"""HTTP client of the Course Creator Platform's REST API, acting with the user's own token."""

@@ -1,0 +1,1 @@
+"""The assistant's tools: typed inputs, risk levels, permissions, platform calls."""

@@ -1,0 +1,124 @@
+"""Tools the model may call: typed inputs, a risk level, the permission they need, their HTTP call.
+
+The JSON schema the model sees is generated from each tool's pydantic input model, so the schema
+and the validation can never disagree. A tool never raises into the turn loop: every failure
+(bad input, a platform refusal, a timeout) comes back as a failed ToolResult the model can read
+and correct itself from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from app.permissions.policy import UserContext
+from app.platform.client import PlatformClient
+from app.providers.base import ToolSpec
+
+Risk = Literal["read", "write", "destructive"]
+MAX_RESULT_CHARS = 6000
+
+
+class ToolInput(BaseModel):
+    """Base of every tool input: unknown fields are an error the model is told about."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+@dataclass
+class ToolContext:
+    """What a tool may use while it runs for one user."""
+
+    user: UserContext
+    platform: PlatformClient
+    search: Callable[[str, int], list[dict[str, Any]]] | None = None
+    idempotency_key: str | None = None  # set when an approved action executes
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    ok: bool
+    content: str  # what the model reads
+    data: Any = None  # structured result for the UI and the audit log
+    error: str | None = None
+
+    @staticmethod
+    def success(data: Any, summary: str | None = None) -> ToolResult:
+        text = summary if summary is not None else json.dumps(data, default=str, ensure_ascii=False)
+        if len(text) > MAX_RESULT_CHARS:
+            text = text[:MAX_RESULT_CHARS] + " ... (truncated)"
+        return ToolResult(True, text, data)
+
+    @staticmethod
+    def failure(message: str, data: Any = None) -> ToolResult:
+        return ToolResult(False, message, data, error=message)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a write will do, worked out before anyone approves it.
+
+    `scope` lists every resource the action touches with the organization it belongs to, looked
+    up on the platform (never taken from the model), for the policy to check.
+    """
+
+    preview: str
+    scope: list[tuple[str, str | None]] = field(default_factory=list)
+    confirm_name: str | None = None  # destructive actions: the name the user must type back
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    input_model: type[ToolInput]
+    risk: Risk
+    permissions: tuple[str, ...]  # any one of them is enough; empty: anyone signed in
+    run: Callable[[ToolContext, Any], ToolResult]
+    plan: Callable[[ToolContext, Any], Plan] | None = None
+
+    def __post_init__(self) -> None:
+        if self.risk != "read" and self.plan is None:
+            raise ValueError(f"write tool {self.name} needs a plan (preview and scope)")
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.risk != "read"
+
+    def spec(self) -> ToolSpec:
+        schema = json_schema(self.input_model)
+        risk_note = {
+            "read": "",
+            "write": " Changes data: it is proposed to the user, who approves it before it runs.",
+            "destructive": " Deletes data: the user must approve it and type the resource's name.",
+        }[self.risk]
+        return ToolSpec(self.name, self.description + risk_note, schema)
+
+
+def json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with $refs inlined and titles dropped (smaller, and every
+    provider accepts it)."""
+    raw = model.model_json_schema()
+    defs = raw.pop("$defs", {})
+
+    def clean(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                target = defs[node["$ref"].split("/")[-1]]
+                merged = {**clean(target), **{k: v for k, v in node.items() if k != "$ref"}}
+                return clean(merged)
+            return {k: clean(v) for k, v in node.items() if k != "title"}
+        if isinstance(node, list):
+            return [clean(v) for v in node]
+        return node
+
+    schema: dict[str, Any] = clean(raw)
+    schema.setdefault("properties", {})
+    schema["type"] = "object"
+    schema["additionalProperties"] = False
+    return schema

@@ -1,0 +1,229 @@
+"""Read-only tools: search the docs and code, and look things up on the platform.
+
+The find_* tools exist so the model (and the offline planner) can turn the names people use
+("Data Science Foundations") into the ids the write tools need, always within the user's own
+organization: every call goes out with the user's token.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from pydantic import Field
+
+from app.tools.base import Tool, ToolContext, ToolInput, ToolResult
+
+Level = Literal["beginner", "intermediate", "advanced"]
+PROJECT_VIEW = ("create_projects", "teach_tracks")
+TRACK_VIEW = ("create_tracks", "teach_tracks", "access_assigned_tracks")
+
+
+def org_of(ctx: ToolContext) -> str:
+    if not ctx.user.organization_id:
+        raise ValueError("your account belongs to no organization")
+    return ctx.user.organization_id
+
+
+def pick(row: Mapping[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: row.get(k) for k in keys if k in row}
+
+
+def best_matches(
+    query: str, rows: Iterable[Mapping[str, Any]], key: str, limit: int = 5
+) -> list[Mapping[str, Any]]:
+    """Rows whose `key` best matches a name as a person would type it (case, partial words)."""
+    q = " ".join(query.lower().split())
+    scored = []
+    for row in rows:
+        name = " ".join(str(row.get(key, "")).lower().split())
+        if not name:
+            continue
+        if name == q:
+            score = 3.0
+        elif name.startswith(q) or q.startswith(name):
+            score = 2.0 + len(q) / max(len(name), 1) * 0.1
+        elif q in name:
+            score = 1.5
+        else:
+            words = set(q.split())
+            overlap = len(words & set(name.split())) / max(len(words), 1)
+            score = max(overlap, difflib.SequenceMatcher(None, q, name).ratio())
+        if score >= 0.5:
+            scored.append((score, row))
+    scored.sort(key=lambda item: -item[0])
+    return [row for _, row in scored[:limit]]
+
+
+# --- search ----------------------------------------------------------------------------------
+class SearchDocs(ToolInput):
+    query: str = Field(min_length=2, max_length=500, description="What to look for, in plain words")
+    k: int = Field(5, ge=1, le=10, description="How many passages to return")
+
+
+def search_docs(ctx: ToolContext, args: SearchDocs) -> ToolResult:
+    if ctx.search is None:
+        return ToolResult.failure("The documentation index is not available right now.")
+    hits = ctx.search(args.query, args.k)
+    if not hits:
+        return ToolResult.success([], "No passage matched. Try other words.")
+    lines = [f"[{h['citation']}] {h.get('symbol') or ''}\n{h['text'][:1200]}" for h in hits]
+    return ToolResult.success(hits, "\n\n".join(lines))
+
+
+# --- projects --------------------------------------------------------------------------------
+class ListProjects(ToolInput):
+    status: Literal["draft", "active", "completed", "archived"] | None = Field(
+        None, description="Only this status"
+    )
+
+
+def list_projects(ctx: ToolContext, args: ListProjects) -> ToolResult:
+    rows = ctx.platform.list_all(f"/organizations/{org_of(ctx)}/projects", status=args.status)
+    data = [pick(r, "id", "name", "status", "track_count", "duration_weeks") for r in rows]
+    return ToolResult.success(data)
+
+
+class FindByName(ToolInput):
+    name: str = Field(min_length=1, max_length=200, description="The name as the user said it")
+
+
+def find_project(ctx: ToolContext, args: FindByName) -> ToolResult:
+    rows = ctx.platform.list_all(f"/organizations/{org_of(ctx)}/projects")
+    found = [pick(r, "id", "name", "status", "track_count") for r in best_matches(args.name, rows, "name")]
+    if not found:
+        names = ", ".join(str(r["name"]) for r in rows[:20]) or "none yet"
+        return ToolResult.success(
+            [], f"No project matches {args.name!r}. Projects in your organization: {names}."
+        )
+    return ToolResult.success(found)
+
+
+# --- tracks ----------------------------------------------------------------------------------
+class ListTracks(ToolInput):
+    project_id: str | None = Field(None, description="Only tracks of this project (id)")
+    difficulty_level: Level | None = None
+    status: Literal["draft", "active", "archived"] | None = None
+
+
+def list_tracks(ctx: ToolContext, args: ListTracks) -> ToolResult:
+    rows = ctx.platform.list_all(
+        "/tracks/", project_id=args.project_id, difficulty_level=args.difficulty_level, status=args.status
+    )
+    keys = ("id", "name", "project_id", "difficulty_level", "status", "enrollment_count", "instructor_count")
+    return ToolResult.success([pick(r, *keys) for r in rows])
+
+
+class FindTrack(ToolInput):
+    name: str = Field(min_length=1, max_length=200)
+    project_id: str | None = Field(None, description="Search only this project's tracks")
+
+
+def find_track(ctx: ToolContext, args: FindTrack) -> ToolResult:
+    rows = ctx.platform.list_all("/tracks/", project_id=args.project_id)
+    found = best_matches(args.name, rows, "name")
+    keys = ("id", "name", "project_id", "difficulty_level", "status")
+    if not found:
+        return ToolResult.success([], f"No track matches {args.name!r}.")
+    return ToolResult.success([pick(r, *keys) for r in found])
+
+
+# --- courses ---------------------------------------------------------------------------------
+class ListCourses(ToolInput):
+    track_id: str | None = Field(None, description="Only courses of this track (id)")
+    published_only: bool = False
+
+
+def list_courses(ctx: ToolContext, args: ListCourses) -> ToolResult:
+    rows = ctx.platform.list_all(
+        "/courses",
+        organization_id=ctx.user.organization_id,
+        track_id=args.track_id,
+        published_only=str(args.published_only).lower() if args.published_only else None,
+    )
+    keys = ("id", "title", "track_id", "difficulty_level", "is_published", "enrollment_count")
+    return ToolResult.success([pick(r, *keys) for r in rows])
+
+
+class FindCourse(ToolInput):
+    title: str = Field(min_length=1, max_length=200)
+
+
+def find_course(ctx: ToolContext, args: FindCourse) -> ToolResult:
+    rows = ctx.platform.list_all("/courses", organization_id=ctx.user.organization_id)
+    found = best_matches(args.title, rows, "title")
+    if not found:
+        return ToolResult.success([], f"No course matches {args.title!r}.")
+    return ToolResult.success([pick(r, "id", "title", "track_id", "is_published") for r in found])
+
+
+# --- members ---------------------------------------------------------------------------------
+class ListMembers(ToolInput):
+    role_type: Literal["organization_admin", "instructor", "student"] | None = None
+
+
+def list_members(ctx: ToolContext, args: ListMembers) -> ToolResult:
+    rows = ctx.platform.list_all(f"/rbac/organizations/{org_of(ctx)}/members", role_type=args.role_type)
+    keys = ("membership_id", "user_id", "email", "full_name", "role_type", "status", "email_verified")
+    return ToolResult.success([pick(r, *keys) for r in rows])
+
+
+class FindMember(ToolInput):
+    name_or_email: str = Field(min_length=1, max_length=200)
+
+
+def find_member(ctx: ToolContext, args: FindMember) -> ToolResult:
+    rows = ctx.platform.list_all(f"/rbac/organizations/{org_of(ctx)}/members")
+    query = args.name_or_email.lower()
+    exact = [r for r in rows if str(r.get("email", "")).lower() == query]
+    found = exact or best_matches(args.name_or_email, rows, "full_name") or best_matches(query, rows, "email")
+    keys = ("membership_id", "user_id", "email", "full_name", "role_type", "status", "email_verified")
+    if not found:
+        return ToolResult.success([], f"No member matches {args.name_or_email!r}.")
+    return ToolResult.success([pick(r, *keys) for r in found])
+
+
+# --- analytics -------------------------------------------------------------------------------
+class NoInput(ToolInput):
+    pass
+
+
+def organization_summary(ctx: ToolContext, args: NoInput) -> ToolResult:
+    return ToolResult.success(ctx.platform.get(f"/analytics/organizations/{org_of(ctx)}/summary"))
+
+
+class CourseId(ToolInput):
+    course_id: str = Field(min_length=1, description="The course's id (find it with find_course)")
+
+
+def course_summary(ctx: ToolContext, args: CourseId) -> ToolResult:
+    return ToolResult.success(ctx.platform.get(f"/analytics/courses/{args.course_id}/summary"))
+
+
+LOOKUP_TOOLS = [
+    Tool(
+        "search_docs",
+        "Search the Course Creator Platform's code and documentation (API endpoints, data models, "
+        "business rules, permissions, configuration). Returns passages with [path:lines] citations.",
+        SearchDocs, "read", (), search_docs,
+    ),
+    Tool("list_projects", "List the projects of the user's organization.", ListProjects, "read", PROJECT_VIEW, list_projects),
+    Tool("find_project", "Find projects by (part of) their name; returns ids.", FindByName, "read", PROJECT_VIEW, find_project),
+    Tool("list_tracks", "List learning tracks, optionally of one project.", ListTracks, "read", TRACK_VIEW, list_tracks),
+    Tool("find_track", "Find learning tracks by name; returns ids.", FindTrack, "read", TRACK_VIEW, find_track),
+    Tool("list_courses", "List the organization's courses.", ListCourses, "read", ("view_courses",), list_courses),
+    Tool("find_course", "Find courses by title; returns ids.", FindCourse, "read", ("view_courses",), find_course),
+    Tool("list_members", "List members (admins, instructors, students) of the organization.", ListMembers, "read", ("view_instructors",), list_members),
+    Tool("find_member", "Find a member by name or email; returns membership and user ids.", FindMember, "read", ("view_instructors",), find_member),
+    Tool(
+        "organization_summary",
+        "Counts of the organization's projects, tracks, courses, members and enrollments by status.",
+        NoInput, "read", ("view_student_progress",), organization_summary,
+    ),
+    Tool(
+        "course_summary",
+        "Enrollment and activity summary of one course (progress, completion rate).",
+        CourseId, "read", ("view_student_progress",), course_summary,
+    ),
+]  # fmt: skip

@@ -1,0 +1,305 @@
+"""Tools that change the platform. None runs when the model calls it: each becomes a pending
+action with a preview the user approves first.
+
+Each write has two parts. `plan` runs at proposal time (and again just before execution): it
+looks up every resource the action touches, with the user's token, to write a preview in names
+rather than ids and to tell the policy which organization each resource belongs to. `run` is the
+HTTP call itself, sent with the action's idempotency key so a retry can never apply it twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import EmailStr, Field
+
+from app.tools.base import Plan, Tool, ToolContext, ToolInput, ToolResult
+from app.tools.lookups import Level, org_of
+
+
+def _get(ctx: ToolContext, path: str) -> dict[str, Any]:
+    data = ctx.platform.get(path)
+    return data if isinstance(data, dict) else {}
+
+
+def _project(ctx: ToolContext, project_id: str) -> dict[str, Any]:
+    return _get(ctx, f"/projects/{project_id}")
+
+
+def _track(ctx: ToolContext, track_id: str) -> dict[str, Any]:
+    return _get(ctx, f"/tracks/{track_id}")
+
+
+def _course(ctx: ToolContext, course_id: str) -> dict[str, Any]:
+    return _get(ctx, f"/courses/{course_id}")
+
+
+def _org_name(ctx: ToolContext) -> str:
+    return str(_get(ctx, f"/organizations/{org_of(ctx)}").get("name", "your organization"))
+
+
+def _created(kind: str, data: Any, name_key: str = "name") -> ToolResult:
+    name = data.get(name_key) if isinstance(data, dict) else None
+    return ToolResult.success(
+        data, f"Created {kind} {name!r} (id {data.get('id') if isinstance(data, dict) else '?'})."
+    )
+
+
+# --- projects --------------------------------------------------------------------------------
+class CreateProject(ToolInput):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=10, max_length=2000, description="10-2000 characters")
+    duration_weeks: int | None = Field(None, ge=1, le=52)
+    max_participants: int | None = Field(None, ge=1, le=10000)
+    start_date: date | None = None
+    end_date: date | None = None
+    target_roles: list[str] = Field(default_factory=list, description="e.g. ['Data Analyst']")
+
+
+def plan_create_project(ctx: ToolContext, a: CreateProject) -> Plan:
+    weeks = f", {a.duration_weeks} weeks" if a.duration_weeks else ""
+    return Plan(
+        f"Create project '{a.name}'{weeks} in {_org_name(ctx)}",
+        scope=[("your organization", ctx.user.organization_id)],
+    )
+
+
+def run_create_project(ctx: ToolContext, a: CreateProject) -> ToolResult:
+    body = a.model_dump(mode="json", exclude_none=True)
+    data = ctx.platform.post(
+        f"/organizations/{org_of(ctx)}/projects", body, idempotency_key=ctx.idempotency_key
+    )
+    return _created("project", data)
+
+
+# --- tracks ----------------------------------------------------------------------------------
+class CreateTrack(ToolInput):
+    project_id: str = Field(min_length=1, description="Id of the project the track belongs to (find_project)")
+    name: str = Field(min_length=1, max_length=200)
+    difficulty_level: Level = "beginner"
+    description: str = Field("", max_length=2000)
+    duration_weeks: int | None = Field(None, ge=1, le=52)
+    max_students: int | None = Field(None, ge=1, le=1000)
+    target_audience: list[str] = Field(default_factory=list)
+    prerequisites: list[str] = Field(default_factory=list)
+    learning_objectives: list[str] = Field(default_factory=list)
+
+
+def plan_create_track(ctx: ToolContext, a: CreateTrack) -> Plan:
+    project = _project(ctx, a.project_id)
+    name = project.get("name", a.project_id)
+    return Plan(
+        f"Create track '{a.name}' ({a.difficulty_level}) in project {name}",
+        scope=[(f"project {name}", project.get("organization_id"))],
+        details={"project_name": name},
+    )
+
+
+def run_create_track(ctx: ToolContext, a: CreateTrack) -> ToolResult:
+    data = ctx.platform.post(
+        "/tracks/", a.model_dump(mode="json", exclude_none=True), idempotency_key=ctx.idempotency_key
+    )
+    return _created("track", data)
+
+
+class TrackRef(ToolInput):
+    track_id: str = Field(min_length=1, description="The track's id (find_track)")
+
+
+def plan_publish_track(ctx: ToolContext, a: TrackRef) -> Plan:
+    track = _track(ctx, a.track_id)
+    return Plan(
+        f"Publish track '{track.get('name', a.track_id)}' (students can then enroll)",
+        scope=[(f"track {track.get('name')}", track.get("organization_id"))],
+    )
+
+
+def run_publish_track(ctx: ToolContext, a: TrackRef) -> ToolResult:
+    data = ctx.platform.post(f"/tracks/{a.track_id}/publish", idempotency_key=ctx.idempotency_key)
+    return ToolResult.success(data, f"Published track {data.get('name')!r}.")
+
+
+class EnrollInTrack(ToolInput):
+    track_id: str = Field(min_length=1, description="The track's id (find_track)")
+    student_emails: list[EmailStr] = Field(min_length=1, max_length=500)
+
+
+def plan_enroll_track(ctx: ToolContext, a: EnrollInTrack) -> Plan:
+    track = _track(ctx, a.track_id)
+    shown = ", ".join(a.student_emails[:5]) + (
+        f" and {len(a.student_emails) - 5} more" if len(a.student_emails) > 5 else ""
+    )
+    return Plan(
+        f"Enroll {len(a.student_emails)} student(s) in track '{track.get('name', a.track_id)}': {shown}",
+        scope=[(f"track {track.get('name')}", track.get("organization_id"))],
+    )
+
+
+def run_enroll_track(ctx: ToolContext, a: EnrollInTrack) -> ToolResult:
+    body = {"student_emails": [str(e) for e in a.student_emails]}
+    data = ctx.platform.post(f"/tracks/{a.track_id}/enroll", body, idempotency_key=ctx.idempotency_key)
+    ok = len(data.get("successful_enrollments", []))
+    failed = data.get("failed_enrollments", [])
+    why = "; ".join(f"{f.get('email')}: {f.get('detail')}" for f in failed[:5])
+    return ToolResult.success(
+        data, f"Enrolled {ok} student(s); {len(failed)} failed{': ' + why if why else ''}."
+    )
+
+
+class AssignInstructor(ToolInput):
+    track_id: str = Field(min_length=1, description="The track's id (find_track)")
+    instructor_email: EmailStr
+
+
+def plan_assign_instructor(ctx: ToolContext, a: AssignInstructor) -> Plan:
+    track = _track(ctx, a.track_id)
+    return Plan(
+        f"Assign instructor {a.instructor_email} to track '{track.get('name', a.track_id)}'",
+        scope=[(f"track {track.get('name')}", track.get("organization_id"))],
+    )
+
+
+def run_assign_instructor(ctx: ToolContext, a: AssignInstructor) -> ToolResult:
+    body = {"instructor_email": str(a.instructor_email)}
+    data = ctx.platform.post(
+        f"/rbac/tracks/{a.track_id}/instructors", body, idempotency_key=ctx.idempotency_key
+    )
+    return ToolResult.success(data, f"Assigned {a.instructor_email} to the track.")
+
+
+# --- members ---------------------------------------------------------------------------------
+class OnboardInstructor(ToolInput):
+    email: EmailStr
+    full_name: str | None = Field(None, min_length=1, max_length=200)
+    project_ids: list[str] = Field(
+        default_factory=list, max_length=50, description="Projects to give access to"
+    )
+
+
+def plan_onboard(ctx: ToolContext, a: OnboardInstructor) -> Plan:
+    scope: list[tuple[str, str | None]] = [("your organization", ctx.user.organization_id)]
+    names = []
+    for pid in a.project_ids:
+        project = _project(ctx, pid)
+        names.append(str(project.get("name", pid)))
+        scope.append((f"project {project.get('name')}", project.get("organization_id")))
+    who = f"{a.full_name} <{a.email}>" if a.full_name else str(a.email)
+    where = f" with access to {', '.join(names)}" if names else ""
+    return Plan(
+        f"Invite instructor {who} to {_org_name(ctx)}{where} (they verify their email to join)", scope=scope
+    )
+
+
+def run_onboard(ctx: ToolContext, a: OnboardInstructor) -> ToolResult:
+    body: dict[str, Any] = {
+        "user_email": str(a.email),
+        "role_type": "instructor",
+        "project_ids": a.project_ids,
+    }
+    if a.full_name:
+        body["full_name"] = a.full_name
+    data = ctx.platform.post(
+        f"/rbac/organizations/{org_of(ctx)}/members", body, idempotency_key=ctx.idempotency_key
+    )
+    data = {k: v for k, v in data.items() if k != "verification_token"} if isinstance(data, dict) else data
+    return ToolResult.success(data, f"Invited {a.email} as an instructor; status {data.get('status')}.")
+
+
+# --- courses and enrollments -----------------------------------------------------------------
+class CreateCourse(ToolInput):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=5000, description="Needed before the course can be published")
+    difficulty_level: Level = "beginner"
+    category: str | None = Field(None, max_length=100)
+    track_id: str | None = Field(None, description="Track the course belongs to (find_track)")
+    estimated_duration: int | None = Field(None, ge=1, le=1000)
+    duration_unit: str = Field("weeks", pattern="^(hours|days|weeks|months)$")
+    price: float = Field(0.0, ge=0, le=100000)
+    tags: list[str] = Field(default_factory=list)
+
+
+def plan_create_course(ctx: ToolContext, a: CreateCourse) -> Plan:
+    scope: list[tuple[str, str | None]] = [("your organization", ctx.user.organization_id)]
+    where = ""
+    if a.track_id:
+        track = _track(ctx, a.track_id)
+        where = f" in track '{track.get('name', a.track_id)}'"
+        scope.append((f"track {track.get('name')}", track.get("organization_id")))
+    return Plan(f"Create course '{a.title}' ({a.difficulty_level}){where}", scope=scope)
+
+
+def run_create_course(ctx: ToolContext, a: CreateCourse) -> ToolResult:
+    body = a.model_dump(mode="json", exclude_none=True)
+    body["organization_id"] = ctx.user.organization_id
+    data = ctx.platform.post("/courses", body, idempotency_key=ctx.idempotency_key)
+    return _created("course", data, "title")
+
+
+class CourseRef(ToolInput):
+    course_id: str = Field(min_length=1, description="The course's id (find_course)")
+
+
+def plan_publish_course(ctx: ToolContext, a: CourseRef) -> Plan:
+    course = _course(ctx, a.course_id)
+    return Plan(
+        f"Publish course '{course.get('title', a.course_id)}'",
+        scope=[(f"course {course.get('title')}", course.get("organization_id"))],
+    )
+
+
+def run_publish_course(ctx: ToolContext, a: CourseRef) -> ToolResult:
+    data = ctx.platform.post(f"/courses/{a.course_id}/publish", idempotency_key=ctx.idempotency_key)
+    return ToolResult.success(data, f"Published course {data.get('title')!r}.")
+
+
+class EnrollInCourse(ToolInput):
+    course_id: str = Field(min_length=1, description="The course's id (find_course)")
+    student_email: EmailStr
+
+
+def plan_enroll_course(ctx: ToolContext, a: EnrollInCourse) -> Plan:
+    course = _course(ctx, a.course_id)
+    return Plan(
+        f"Enroll {a.student_email} in course '{course.get('title', a.course_id)}'",
+        scope=[(f"course {course.get('title')}", course.get("organization_id"))],
+    )
+
+
+def run_enroll_course(ctx: ToolContext, a: EnrollInCourse) -> ToolResult:
+    body = {"student_email": str(a.student_email), "course_id": a.course_id}
+    data = ctx.platform.post("/enrollments", body, idempotency_key=ctx.idempotency_key)
+    return ToolResult.success(data, f"Enrolled {a.student_email}; enrollment status {data.get('status')}.")
+
+
+class ProjectRef(ToolInput):
+    project_id: str = Field(min_length=1, description="The project's id (find_project)")
+
+
+def plan_publish_project(ctx: ToolContext, a: ProjectRef) -> Plan:
+    project = _project(ctx, a.project_id)
+    return Plan(
+        f"Publish project '{project.get('name', a.project_id)}'",
+        scope=[(f"project {project.get('name')}", project.get("organization_id"))],
+    )
+
+
+def run_publish_project(ctx: ToolContext, a: ProjectRef) -> ToolResult:
+    data = ctx.platform.post(f"/projects/{a.project_id}/publish", idempotency_key=ctx.idempotency_key)
+    return ToolResult.success(data, f"Published project {data.get('name')!r}.")
+
+
+MANAGE_COURSES = ("manage_courses", "manage_assigned_content")
+
+WRITE_TOOLS = [
+    Tool("create_project", "Create a project in the user's organization.", CreateProject, "write", ("create_projects",), run_create_project, plan_create_project),
+    Tool("create_track", "Create a learning track in a project.", CreateTrack, "write", ("create_tracks",), run_create_track, plan_create_track),
+    Tool("publish_track", "Publish a draft track so students can enroll.", TrackRef, "write", ("create_tracks",), run_publish_track, plan_publish_track),
+    Tool("enroll_students_in_track", "Enroll students in a track by email (each gets the track's courses).", EnrollInTrack, "write", ("assign_students_to_tracks",), run_enroll_track, plan_enroll_track),
+    Tool("assign_instructor_to_track", "Assign a verified instructor of the organization to a track.", AssignInstructor, "write", ("assign_instructors_to_tracks",), run_assign_instructor, plan_assign_instructor),
+    Tool("onboard_instructor", "Invite an instructor to the organization (pending until they verify their email).", OnboardInstructor, "write", ("add_instructors_to_org",), run_onboard, plan_onboard),
+    Tool("create_course", "Create a course, optionally in a track.", CreateCourse, "write", MANAGE_COURSES, run_create_course, plan_create_course),
+    Tool("publish_course", "Publish a course (it needs a description).", CourseRef, "write", MANAGE_COURSES, run_publish_course, plan_publish_course),
+    Tool("enroll_student_in_course", "Enroll one student in one course by email.", EnrollInCourse, "write", ("assign_students_to_tracks",), run_enroll_course, plan_enroll_course),
+    Tool("publish_project", "Publish a draft project.", ProjectRef, "write", ("create_projects",), run_publish_project, plan_publish_project),
+]  # fmt: skip
