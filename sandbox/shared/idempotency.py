@@ -166,21 +166,37 @@ class IdempotencyMiddleware:
             await self._run(scope, replay_body(body, receive), send, outcome.record_id)
 
     async def _run(self, scope: Scope, receive: Receive, send: Send, record_id: uuid.UUID) -> None:
-        status = 500
-        chunks: list[bytes] = []
+        """Run the request, store its response, and only then send it.
 
-        async def capture(message: Message) -> None:
-            nonlocal status
+        Storing first matters: a client that retries the moment it has the first response must
+        find it stored, not still "in progress". The body is buffered (API responses are small JSON).
+        """
+        start: Message | None = None
+        chunks: list[bytes] = []
+        stored = False
+
+        async def store_then_send(message: Message) -> None:
+            nonlocal start, stored
             if message["type"] == "http.response.start":
-                status = int(message["status"])
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
+                start = message
+                return
+            if message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            await run_in_threadpool(self.store.finish, record_id, int(start["status"]), body)
+            stored = True
+            await send(start)
+            await send({"type": "http.response.body", "body": body, "more_body": False})
 
         try:
-            await self.app(scope, receive, capture)
+            await self.app(scope, receive, store_then_send)
         finally:
-            await run_in_threadpool(self.store.finish, record_id, status, b"".join(chunks))
+            if not stored:  # the app failed before answering: release the key so a retry runs
+                await run_in_threadpool(self.store.finish, record_id, 500, b"")
 
     def _user_id(self, authorization: bytes | None) -> uuid.UUID | None:
         if not authorization:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -18,6 +20,7 @@ from sandbox.shared.models import Base, User
 from sandbox.shared.security import issue_token
 
 TEST_SECRET = "test-secret-for-the-sandbox-suite-0123456789abcdef"
+WRITERS = 8
 NW, BP = "northwind-academy", "brightpath-institute"
 NWD, BPD = "northwind-academy.example", "brightpath.example"
 
@@ -150,3 +153,36 @@ def assert_error(
     if field != "ANY":
         assert body["field"] == field, body
     return body
+
+
+def admin_headers(**extra: str) -> dict[str, str]:
+    token, _ = issue_token(
+        secret=TEST_SECRET,
+        user_id=seed_id("user", "maya.patel@northwind-academy.example"),
+        role="organization_admin",
+        organization_id=org_id(NW),
+        ttl_minutes=10,
+    )
+    return {"Authorization": f"Bearer {token}", **extra}
+
+
+def race(send: Callable[[httpx.Client], httpx.Response]) -> list[httpx.Response]:
+    """Fire WRITERS requests at the same moment, one client (connection) each."""
+    barrier = threading.Barrier(WRITERS)
+    responses: list[httpx.Response] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        with httpx.Client(timeout=30) as client:
+            barrier.wait()
+            response = send(client)
+        with lock:
+            responses.append(response)
+
+    threads = [threading.Thread(target=worker) for _ in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(responses) == WRITERS
+    return responses

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
-from sandbox.seed import seed_id
 from sandbox.server import RunningSandbox, start_in_thread
 from sandbox.services.organization_management import projects
 from sandbox.settings import SandboxSettings
 from sandbox.shared.db import make_engine, make_session_factory
 from sandbox.shared.models import IdempotencyRecord, Project, Track
-from sandbox.shared.security import issue_token
-from tests.sandbox.helpers import NW, TEST_SECRET, Api, assert_error, org_id, project_id
-
-WRITERS = 8
+from tests.sandbox.helpers import (
+    NW,
+    TEST_SECRET,
+    WRITERS,
+    Api,
+    admin_headers,
+    assert_error,
+    org_id,
+    project_id,
+    race,
+)
 
 
 @pytest.fixture
@@ -28,39 +32,6 @@ def server(db_path: Path) -> Iterator[RunningSandbox]:
     settings = SandboxSettings(database_url=f"sqlite:///{db_path}", jwt_secret=TEST_SECRET)
     with start_in_thread(settings) as running:
         yield running
-
-
-def admin_headers(**extra: str) -> dict[str, str]:
-    token, _ = issue_token(
-        secret=TEST_SECRET,
-        user_id=seed_id("user", "maya.patel@northwind-academy.example"),
-        role="organization_admin",
-        organization_id=org_id(NW),
-        ttl_minutes=10,
-    )
-    return {"Authorization": f"Bearer {token}", **extra}
-
-
-def race(send: Callable[[httpx.Client], httpx.Response]) -> list[httpx.Response]:
-    """Fire WRITERS requests at the same moment, one client (connection) each."""
-    barrier = threading.Barrier(WRITERS)
-    responses: list[httpx.Response] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        with httpx.Client(timeout=30) as client:
-            barrier.wait()
-            response = send(client)
-        with lock:
-            responses.append(response)
-
-    threads = [threading.Thread(target=worker) for _ in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert len(responses) == WRITERS
-    return responses
 
 
 def count(db_path: Path, stmt: Any) -> int:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import select, update
+from starlette.types import Message, Receive, Scope, Send
 
+from sandbox.shared.idempotency import IdempotencyMiddleware
 from sandbox.shared.models import IdempotencyRecord, Project, Track, utcnow
 from tests.sandbox.helpers import NW, Api, assert_error, org_id, project_id, user_id
 
@@ -133,3 +137,59 @@ def test_track_enroll_retry_does_not_enroll_twice(api: Api) -> None:
     assert first.json()["total_enrolled"] == 1 and retry.json() == first.json()
     assert api.get(f"/tracks/{track['id']}", "nw_admin").json()["enrollment_count"] == 3
     assert api.count(Track) == 9
+
+
+def test_the_response_is_stored_before_the_client_receives_it(api: Api) -> None:
+    """A client that retries the instant it has the first answer must get a replay, not 409."""
+    stored_when_sent: list[int | None] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        await send({"type": "http.response.body", "body": b'{"ok": true}', "more_body": False})
+
+    async def client_side(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            with api.session() as session:
+                stored_when_sent.append(session.scalar(select(IdempotencyRecord.response_status)))
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/anything",
+        "query_string": b"",
+        "headers": [
+            (b"authorization", f"Bearer {api.token('nw_admin')}".encode()),
+            (b"idempotency-key", b"k"),
+        ],
+    }
+    asyncio.run(IdempotencyMiddleware(app, api.context)(scope, receive, client_side))
+    assert stored_when_sent == [201]
+
+
+def test_a_crashing_request_releases_its_key(api: Api) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("boom")
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: Message) -> None:
+        raise AssertionError("nothing may be sent")
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/anything",
+        "query_string": b"",
+        "headers": [
+            (b"authorization", f"Bearer {api.token('nw_admin')}".encode()),
+            (b"idempotency-key", b"k"),
+        ],
+    }
+    with pytest.raises(RuntimeError):
+        asyncio.run(IdempotencyMiddleware(app, api.context)(scope, receive, send))
+    assert api.count(IdempotencyRecord) == 0
