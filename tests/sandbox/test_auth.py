@@ -156,3 +156,15 @@ def test_every_demo_login_works(api: Api) -> None:
             status, body = login(api, email, password)
             assert status == 200, (org, role, body)
             assert body["user"]["role"] == role  # type: ignore[index]
+
+
+def test_a_right_password_on_an_unverified_email_is_403(api: Api) -> None:
+    with api.session() as session:  # e.g. an account whose email was reset to unverified by support
+        user = session.get(User, user_id("nw_instructor"))
+        assert user is not None
+        user.email_verified = False
+        session.commit()
+    email, password = DEMO_LOGINS[NW]["instructor"]
+    assert_error(
+        api.post("/auth/login", json={"email": email, "password": password}), 403, "email_not_verified"
+    )

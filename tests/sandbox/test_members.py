@@ -128,6 +128,8 @@ def test_removing_a_student_deactivates_and_cancels_enrollments(api: Api) -> Non
         == 0
     )
     assert_error(api.get("/users/me", headers={"Authorization": f"Bearer {token}"}), 401, "account_inactive")
+    login = api.post("/auth/login", json={"email": PEOPLE["nw_student"], "password": "Student#2024"})
+    assert_error(login, 403, "account_inactive")
     again = invite(api, PEOPLE["nw_student"], role="student")  # a removed member can be invited back
     assert again.status_code == 201 and again.json()["status"] == "active"
 

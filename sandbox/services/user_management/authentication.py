@@ -84,14 +84,14 @@ def login(session: Session, context: SandboxContext, request: LoginRequest) -> T
         )
     user = session.scalar(select(User).where(User.email == email))
     stored = user.password_hash if user else _dummy_hash(context.config.auth.password_hash_iterations)
-    if user is None or not verify_password(request.password, stored) or not user.is_active:
+    if user is None or not verify_password(request.password, stored):
         limiter.record_failure(email)
         raise ApiError(401, "Email or password is wrong", rule="invalid_credentials")
     if not user.email_verified:
         raise forbidden("Verify your email before logging in", rule="email_not_verified")
     principal = resolve_principal(session, user.id)
-    if principal is None:
-        raise forbidden("This account has no active membership", rule="account_inactive")
+    if principal is None:  # deactivated (removed from the organization) or membership not active
+        raise forbidden("This account is inactive or has no active membership", rule="account_inactive")
     limiter.reset(email)
     user.last_login_at = utcnow()
     session.commit()
