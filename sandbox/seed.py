@@ -19,7 +19,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sandbox.seed_data import ORGANIZATIONS, SITE_ADMIN, SeedOrganization, SeedTrack, SeedUser
+from sandbox.seed_data import ORGANIZATIONS, SITE_ADMIN
+from sandbox.seed_types import SeedOrganization, SeedTrack, SeedUser
 from sandbox.shared.activity import record_activity
 from sandbox.shared.config import PlatformConfig
 from sandbox.shared.db import create_schema, drop_schema
