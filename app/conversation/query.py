@@ -21,12 +21,21 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]+")
 SHORT = 4  # content words
 
 
+COMMAND_START = re.compile(
+    r"^(please\s+)?(list|show|create|add|make|delete|remove|publish|enrol{1,2}|invite|onboard|assign|find|"
+    r"search|explain|describe)\b",
+    re.IGNORECASE,
+)
+
+
 def is_follow_up(message: str) -> bool:
     words = WORD.findall(message)
     if not words:
         return True
     if FOLLOW_UP_START.match(message.strip()):
         return True
+    if COMMAND_START.match(message.strip()) and not BACK_REFERENCE.search(message):
+        return False
     return len(words) <= SHORT or (len(words) <= 10 and bool(BACK_REFERENCE.search(message)))
 
 

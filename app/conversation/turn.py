@@ -177,6 +177,7 @@ def _loop(
                 "passages": passages,
                 "provider_state": _last_state(records),
                 "user": {"role": user.role, "organization_id": user.organization_id, "email": user.email},
+                "projects": list(facts.projects),
             },
         )
         if cancel is not None and cancel.is_set():
