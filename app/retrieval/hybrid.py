@@ -47,6 +47,7 @@ class HybridRetriever:
         weights: FusionWeights | None = None,
         bm25_depth: int = 300,
         dense_depth: int = 200,
+        min_dense_similarity: float = 0.25,
     ) -> None:
         self.reader = reader
         self._embedder_factory = embedder
@@ -54,6 +55,9 @@ class HybridRetriever:
         self.weights = weights or FusionWeights()
         self.bm25_depth = bm25_depth
         self.dense_depth = dense_depth
+        # A file found only by the dense ranker must at least resemble the query: below this
+        # cosine, MiniLM's neighbours are noise (unrelated text scores about 0 to 0.2).
+        self.min_dense_similarity = min_dense_similarity
 
     def retrieve(
         self,
@@ -117,9 +121,12 @@ class HybridRetriever:
 
         chunk_cards: list[tuple[str, float]] = []
         file_cards: list[tuple[str, float]] = []
+        lexical_paths = {p for p, _ in bm25_files}
         for unit_id, similarity in self._dense(snap, query):
             unit = snap.dense.get(unit_id)
             if unit is None:  # a vector of an uncommitted or dropped build
+                continue
+            if similarity < self.min_dense_similarity and unit.path not in lexical_paths:
                 continue
             if unit.chunk_id is None:
                 file_cards.append((unit.path, similarity))

@@ -1,0 +1,1 @@
+"""Render functions: a domain object in, Streamlit UI out. Pages compose them."""
