@@ -1,0 +1,44 @@
+"""`python -m bench` (make bench): indexing and retrieval figures.
+
+Always measured on the bundled sandbox (its own 52 evaluation questions). Measured on the real
+Course Creator codebase too when COURSE_CREATOR_DIR points at a checkout of it (see
+bench/README.md for how to get one at the pinned commit), with the development questions in
+BENCH_QUESTIONS (default: ../shared/bench/course_creator_dev.jsonl).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+from bench.retrieval import ROOT, bench_corpus
+
+
+def main() -> None:
+    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}")
+    bench_corpus(
+        "sandbox",
+        ROOT / "sandbox",
+        ROOT / "sandbox" / "eval" / "questions.jsonl",
+        changed_file="services/organization_management/tracks.py",
+    )
+    cc = os.environ.get("COURSE_CREATOR_DIR")
+    if not cc:
+        print(
+            "\n(COURSE_CREATOR_DIR is not set: the Course Creator figures are skipped; see bench/README.md)"
+        )
+        return
+    questions = Path(
+        os.environ.get("BENCH_QUESTIONS", ROOT.parent / "shared" / "bench" / "course_creator_dev.jsonl")
+    )
+    bench_corpus(
+        "course-creator",
+        Path(cc),
+        questions,
+        changed_file="services/organization-management/api/track_endpoints.py",
+    )
+
+
+if __name__ == "__main__":
+    main()
