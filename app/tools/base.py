@@ -112,7 +112,17 @@ def json_schema(model: type[BaseModel]) -> dict[str, Any]:
                 target = defs[node["$ref"].split("/")[-1]]
                 merged = {**clean(target), **{k: v for k, v in node.items() if k != "$ref"}}
                 return clean(merged)
-            return {k: clean(v) for k, v in node.items() if k != "title"}
+            out: dict[str, Any] = {}
+            for key, value in node.items():
+                if key == "title":  # the keyword, not a property called title
+                    continue
+                if key == "properties":
+                    out[key] = {name: clean(sub) for name, sub in value.items()}
+                elif key in ("default", "enum", "const", "examples"):  # values, not schemas
+                    out[key] = value
+                else:
+                    out[key] = clean(value)
+            return out
         if isinstance(node, list):
             return [clean(v) for v in node]
         return node
