@@ -44,10 +44,22 @@ def pieces_for(kind: str, text: str, lines: list[str]) -> list[Piece]:
     return pieces if pieces is not None else line_pieces(lines, unit="lines")
 
 
+def split_lines(text: str) -> tuple[str, list[str]]:
+    r"""The text with its line breaks normalized, and its lines, numbered as an editor numbers
+    them: at \n, \r\n and \r only. (str.splitlines also breaks at form feeds, \x1c-\x1e, \x85
+    and \u2028/\u2029, which shifts every later line number away from the parser's and the
+    editor's, and made a CRLF SQL file fail.)"""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return text, lines
+
+
 def chunk_text(path: str, kind: str, text: str, sizer: Sizer) -> list[Chunk]:
     """Chunks of one file's (already redacted) text. Never raises on odd input: worst case is
     the line-window fallback."""
-    lines = text.splitlines()
+    text, lines = split_lines(text)
     if not lines:
         return []
     try:

@@ -41,7 +41,7 @@ def python_pieces(text: str, lines: list[str]) -> list[Piece] | None:
             pieces.append(_function_piece(node, "", prefixes, merge_key="functions"))
         elif isinstance(node, ast.ClassDef):
             flush()
-            pieces.extend(_class_pieces(node, "", prefixes))
+            pieces.extend(_class_pieces(node, "", prefixes, lines))
         else:
             if pending_start is None:
                 pending_start = start
@@ -49,7 +49,7 @@ def python_pieces(text: str, lines: list[str]) -> list[Piece] | None:
     flush()
     if not pieces and lines:
         pieces.append(Piece("module", "", 1, len(lines)))
-    return _extend_to_comments(pieces, lines)
+    return _cover_comments(pieces, lines)
 
 
 def _start_line(node: ast.stmt) -> int:
@@ -59,21 +59,40 @@ def _start_line(node: ast.stmt) -> int:
     return node.lineno
 
 
-def _class_pieces(node: ast.ClassDef, outer: str, prefixes: dict[str, str]) -> list[Piece]:
+def _class_pieces(node: ast.ClassDef, outer: str, prefixes: dict[str, str], lines: list[str]) -> list[Piece]:
     name = f"{outer}.{node.name}" if outer else node.name
     start = _start_line(node)
     end = node.end_lineno or node.lineno
-    members = [n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    member_types = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    members = [n for n in node.body if isinstance(n, member_types)]
     if not members:
         return [Piece("class", name, start, end, merge_key="classes")]
-    # The class header: decorators, bases, docstring and fields up to the first member.
+    # The class header: decorators, bases, docstring and fields up to the first member (less the
+    # comment block written just above that member, which is the member's own).
     first_member = _start_line(members[0])
-    pieces = [Piece("class", name, start, max(start, first_member - 1), merge_key=f"class:{name}")]
-    for member in members:
-        if isinstance(member, ast.ClassDef):
-            pieces.extend(_class_pieces(member, name, prefixes))
+    header_end = first_member - 1
+    while header_end > start and _is_comment(lines[header_end - 1]):
+        header_end -= 1
+    pieces = [Piece("class", name, start, max(start, header_end), merge_key=f"class:{name}")]
+    # Statements between or after members (fields declared after a validator, constants) are
+    # part of the class too: they become class pieces of their own, never dropped.
+    pending: tuple[int, int] | None = None
+    for stmt in node.body:
+        if _start_line(stmt) < first_member:
+            continue
+        if isinstance(stmt, member_types):
+            if pending:
+                pieces.append(Piece("class", name, pending[0], pending[1], merge_key=f"class:{name}"))
+                pending = None
+            if isinstance(stmt, ast.ClassDef):
+                pieces.extend(_class_pieces(stmt, name, prefixes, lines))
+            else:
+                pieces.append(_function_piece(stmt, name, prefixes, merge_key=f"class:{name}"))
         else:
-            pieces.append(_function_piece(member, name, prefixes, merge_key=f"class:{name}"))
+            stmt_end = stmt.end_lineno or stmt.lineno
+            pending = (pending[0] if pending else _start_line(stmt), stmt_end)
+    if pending:
+        pieces.append(Piece("class", name, pending[0], pending[1], merge_key=f"class:{name}"))
     return pieces
 
 
@@ -157,14 +176,30 @@ def _router_prefixes(tree: ast.Module) -> dict[str, str]:
     return prefixes
 
 
-def _extend_to_comments(pieces: list[Piece], lines: list[str]) -> list[Piece]:
-    """Attach the comment lines just above a def/class to it, so its explanation travels with it."""
+def _is_comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def _cover_comments(pieces: list[Piece], lines: list[str]) -> list[Piece]:
+    """Give every comment a piece, so no explanation is left out of the index: the comments
+    above a def/class (even across a blank line: a section comment, a license header) join it,
+    and comments after the last piece join that one."""
     out = []
     prev_end = 0
     for piece in pieces:
         start = piece.start
-        while start - 1 > prev_end and lines[start - 2].lstrip().startswith("#"):
+        while start - 1 > prev_end and (_is_comment(lines[start - 2]) or not lines[start - 2].strip()):
             start -= 1
+        while start < piece.start and not lines[start - 1].strip():  # no leading blank lines
+            start += 1
         out.append(Piece(piece.unit, piece.symbol, start, piece.end, piece.metadata, piece.merge_key))
         prev_end = piece.end
+    if out:
+        last = out[-1]
+        end = last.end
+        while end < len(lines) and (_is_comment(lines[end]) or not lines[end].strip()):
+            end += 1
+        while end > last.end and not lines[end - 1].strip():  # no trailing blank lines
+            end -= 1
+        out[-1] = Piece(last.unit, last.symbol, last.start, end, last.metadata, last.merge_key)
     return out

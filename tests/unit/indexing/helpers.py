@@ -8,7 +8,7 @@ import re
 from textwrap import dedent
 
 from indexing.chunk import MAX_CHUNK_TOKENS, Chunk, Sizer
-from indexing.chunkers import chunk_text
+from indexing.chunkers import chunk_text, split_lines
 from indexing.tokens import TokenCounter
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -27,7 +27,7 @@ def chunk(path: str, kind: str, text: str, sizer: Sizer) -> list[Chunk]:
 def check_invariants(chunks: list[Chunk], text: str, path: str, kind: str, counter: TokenCounter) -> None:
     """Every chunk: its path and kind, 1-based inclusive lines whose text it is, a 32-hex content
     hash, a stable 40-hex id, and a size the embedding model can take."""
-    lines = text.splitlines()
+    _, lines = split_lines(text)
     assert chunks, "a non-empty file gives at least one chunk"
     for c in chunks:
         assert c.path == path
@@ -51,7 +51,15 @@ def by_symbol(chunks: list[Chunk]) -> dict[str, Chunk]:
 
 def line_of(text: str, needle: str) -> int:
     """1-based number of the first line containing `needle`."""
-    for i, line in enumerate(text.splitlines(), 1):
+    for i, line in enumerate(split_lines(text)[1], 1):
         if needle in line:
             return i
     raise AssertionError(f"{needle!r} not in text")
+
+
+def uncovered(chunks: list[Chunk], text: str) -> list[tuple[int, str]]:
+    """The non-blank lines of `text` that no chunk holds: text the index could never find."""
+    covered: set[int] = set()
+    for c in chunks:
+        covered.update(range(c.start_line, c.end_line + 1))
+    return [(i, line) for i, line in enumerate(split_lines(text)[1], 1) if i not in covered and line.strip()]

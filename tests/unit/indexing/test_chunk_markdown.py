@@ -122,3 +122,10 @@ def test_text_before_the_first_heading_is_its_own_section() -> None:
 def test_a_horizontal_rule_after_a_list_item_is_not_a_setext_heading() -> None:
     text = "# Rules\n\n- one rule\n---\n\nText.\n"
     assert [s for s, _, _ in _pieces(text)] == ["Rules"]
+
+
+def test_unusual_line_separators_do_not_shift_sections(sizer: Sizer) -> None:
+    text = "# A\n\nText with a \u2028 separator and a \x0c feed.\n\n# B\n\nMore.\n"
+    chunks = chunk("x.md", "markdown", text, sizer)
+    assert [(c.symbol, c.start_line, c.end_line) for c in chunks] == [("A, B", 1, 7)]
+    assert chunks[0].text == text.rstrip("\n")

@@ -6,7 +6,7 @@ from indexing.chunk import Sizer
 from indexing.chunkers import pieces_for
 from indexing.tokens import TokenCounter
 
-from .helpers import by_symbol, check_invariants, chunk, line_of, src
+from .helpers import by_symbol, check_invariants, chunk, line_of, src, uncovered
 
 SERVICE = src(
     '''
@@ -271,3 +271,96 @@ def test_test_files_are_flagged(sizer: Sizer) -> None:
     chunks = chunk("tests/test_tracks.py", "python", "def test_x():\n    assert True\n", sizer)
     assert all(c.metadata.get("test") is True for c in chunks)
     assert not any(c.metadata.get("test") for c in chunk("services/x.py", "python", "x = 1\n", sizer))
+
+
+def _long_body(subject: str, indent: str) -> str:
+    return "\n".join(
+        f"{indent}if {subject}.startswith('prefix_{i}') and len({subject}) > {i}:\n"
+        f"{indent}    raise ValueError('the name may not start with prefix_{i} when longer than {i}')"
+        for i in range(6)
+    )
+
+
+MODELS = f'''# Copyright 2026 Course Creator
+# SPDX-License-Identifier: MIT
+
+"""Request models for tracks."""
+
+from pydantic import BaseModel, field_validator
+
+
+class TrackCreate(BaseModel):
+    """What an admin sends to create a track."""
+
+    name: str
+
+    # Names are shown in certificates: reserved prefixes are refused.
+    @field_validator("name")
+    @classmethod
+    def check_name(cls, value: str) -> str:
+        """Reject reserved prefixes."""
+{_long_body("value", "        ")}
+        return value
+
+    difficulty: str = "beginner"
+    max_students: int = 30  # seats per track
+
+    def describe(self) -> str:
+        """A one-line description."""
+{_long_body("self.name", "        ")}
+        return self.name
+
+
+# ---- Enrollment limits ----
+# Students may enroll in at most 3 tracks at a time.
+
+def can_enroll(student) -> bool:
+    """True while the student is under the limit."""
+{_long_body("student.name", "    ")}
+    return len(student.tracks) < 3
+
+# trailing note: waitlists are purged nightly
+'''
+
+
+def test_no_line_of_a_python_file_is_left_out(sizer: Sizer, counter: TokenCounter) -> None:
+    chunks = chunk("api/models.py", "python", MODELS, sizer)
+    check_invariants(chunks, MODELS, "api/models.py", "python", counter)
+    assert uncovered(chunks, MODELS) == []
+    for text in (SERVICE, ROUTES, FLASK):
+        assert uncovered(chunk("m.py", "python", text, sizer), text) == []
+
+
+def test_fields_declared_after_a_method_belong_to_the_class(sizer: Sizer) -> None:
+    chunks = chunk("api/models.py", "python", MODELS, sizer)
+    holder = next(c for c in chunks if "max_students: int = 30" in c.text)
+    assert holder.symbol.split(", ")[0] == "TrackCreate"
+    assert 'difficulty: str = "beginner"' in holder.text
+
+
+def test_comments_across_a_blank_line_and_around_the_file_are_kept(sizer: Sizer) -> None:
+    chunks = chunk("api/models.py", "python", MODELS, sizer)
+    can_enroll = [c for c in chunks if c.symbol == "can_enroll"]
+    assert can_enroll[0].start_line == line_of(MODELS, "# ---- Enrollment limits ----")
+    assert can_enroll[-1].end_line == line_of(MODELS, "# trailing note")
+    assert chunks[0].start_line == 1 and chunks[0].text.startswith("# Copyright 2026")
+    # the comment above the first method is the method's, not the class header's
+    check_name = next(c for c in chunks if c.symbol == "TrackCreate.check_name")
+    assert check_name.start_line == line_of(MODELS, "# Names are shown in certificates")
+    header = next(c for c in chunks if c.symbol.startswith("TrackCreate") and "class TrackCreate" in c.text)
+    assert "# Names are shown" not in header.text
+
+
+def test_line_numbers_count_only_real_line_breaks(sizer: Sizer) -> None:
+    """A form feed (a page break in old code) or a U+2028 inside a string is not a new line for
+    Python or for an editor, so it must not shift the cited line numbers."""
+    text = 'NOTE = "a\u2028b"\n\x0c\ndef f():\n    return NOTE\n'
+    chunks = chunk("m.py", "python", text, sizer)
+    f = next(c for c in chunks if c.symbol == "f" or "f" in c.symbol.split(", "))
+    assert f.end_line == 4
+    assert f.text.endswith("def f():\n    return NOTE")
+    assert text.split("\n")[f.end_line - 1] == "    return NOTE"
+    crlf = SERVICE.replace("\n", "\r\n")
+    assert [(c.symbol, c.start_line, c.end_line) for c in chunk("s.py", "python", crlf, sizer)] == [
+        (c.symbol, c.start_line, c.end_line) for c in chunk("s.py", "python", SERVICE, sizer)
+    ]

@@ -136,3 +136,13 @@ def test_statement_ranges_tile_the_text_without_losing_any(text: str) -> None:
     # every range but the last ends with the ';' that closed it
     for _, b in ranges[:-1]:
         assert text[b - 1] == ";"
+
+
+def test_a_migration_with_windows_line_endings(sizer: Sizer, counter: TokenCounter) -> None:
+    crlf = MIGRATION.replace("\n", "\r\n")
+    chunks = chunk("migrations/0004_rooms.sql", "sql", crlf, sizer)
+    expected = chunk("migrations/0004_rooms.sql", "sql", MIGRATION, sizer)
+    assert [(c.unit, c.symbol, c.start_line, c.end_line, c.text) for c in chunks] == [
+        (c.unit, c.symbol, c.start_line, c.end_line, c.text) for c in expected
+    ]
+    check_invariants(chunks, crlf, "migrations/0004_rooms.sql", "sql", counter)

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexing.chunk import MAX_CHUNK_TOKENS, LineTokens, Piece, Sizer
+from indexing.chunkers import split_lines
 from indexing.tokens import TokenCounter
 
 from .helpers import check_invariants, chunk
@@ -141,7 +142,24 @@ def test_per_line_counts_equal_the_tokenizer_on_the_joined_text(
 
 
 _CODE_LINE = st.sampled_from(
-    ["def f(x):", "    return x", "", "class A:", "    '''doc'''", "# comment", "x = 1", "    pass"]
+    [
+        "def f(x):",
+        "    return x",
+        "",
+        "class A:",
+        "    '''doc'''",
+        "# comment",
+        "x = 1",
+        "    pass",
+        "SELECT 'a;b';",
+        "$$ x; $$",
+        "# Heading",
+        "key: value",
+        "export const a = 1;",
+        "line\r",
+        "page\x0cbreak",
+        "sep\u2028arator",
+    ]
 ) | st.text(st.characters(codec="utf-8", blacklist_characters="\n"), max_size=300)
 
 
@@ -151,7 +169,11 @@ def test_any_text_of_any_kind_chunks_within_the_window(
     sizer: Sizer, counter: TokenCounter, lines: list[str]
 ) -> None:
     text = "\n".join(lines)
-    for kind in ("python", "markdown", "sql", "yaml", "typescript", "text"):
+    _, real_lines = split_lines(text)
+    for kind in ("python", "markdown", "sql", "yaml", "json", "toml", "ini", "typescript", "text"):
         for c in chunk(f"f.{kind}", kind, text, sizer):
             assert counter.count(c.text) <= MAX_CHUNK_TOKENS
-            assert 1 <= c.start_line <= c.end_line <= len(text.splitlines())
+            assert 1 <= c.start_line <= c.end_line <= len(real_lines)
+            cited = "\n".join(real_lines[c.start_line - 1 : c.end_line])
+            if c.text != cited:  # a part of one line too long for the window
+                assert c.start_line == c.end_line and c.text in cited
