@@ -32,7 +32,8 @@ _TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 # user:password@ in connection strings.
 _URL_CREDENTIALS = re.compile(
-    r"(?P<scheme>(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://)(?P<user>[^\s:/@'\"]+):(?P<pw>[^\s@/'\"]+)@"
+    # the password runs to the last '@' before the host: "p@ss" in user:p@ss@host is all secret
+    r"(?P<scheme>(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://)(?P<user>[^\s:/@'\"]+):(?P<pw>[^\s/'\"]+)@"
 )
 
 # name = "value" / name: value / "name": "value" where the name says it is a secret.
@@ -43,17 +44,19 @@ _STRONG_NAME = re.compile(
 )
 _ASSIGNMENT = re.compile(
     r"""(?P<lead>(?<![A-Za-z0-9_.-])["']?(?P<name>""" + _SECRET_NAME + r""")["']?\s*(?:=|:|=>)\s*)"""
-    r"""(?P<quote>["'])(?P<value>[^"'\n]{6,})(?P=quote)""",
+    # the value may hold the other quote and escaped ones: "it's-a-secret", "abc\"def"
+    r"""(?P<quote>["'])(?P<value>(?:\\.|(?!(?P=quote))[^\\\n]){6,})(?P=quote)""",
     re.IGNORECASE,
 )
 _YAML_PLAIN = re.compile(
     r"""^(?P<lead>[ \t-]*(?P<name>"""
     + _SECRET_NAME
-    + r""")[ \t]*:[ \t]+)(?P<value>[^\s#"'{}\[\]][^\s#]{5,})[ \t]*$""",
+    # '#' starts a comment only after a space: "Xk9#mP2" is one value, "x  # note" a comment
+    + r""")[ \t]*:[ \t]+)(?P<value>[^\s#"'{}\[\]]\S{5,}?)(?P<tail>[ \t]+#.*)?[ \t]*$""",
     re.IGNORECASE | re.MULTILINE,
 )
 # An INI / properties / dotenv line: `password = value` at column 0 with an unquoted value. In
-# Python the same shape is an assignment from a name, which _looks_like_code() lets through.
+# Python the same shape is an assignment from a name, which _CODE_VALUE lets through.
 _INI_PLAIN = re.compile(
     r"""^(?P<lead>(?P<name>"""
     + _SECRET_NAME
@@ -168,7 +171,7 @@ def _redact_line(text: str) -> tuple[str, int]:
         if not _is_secret_value(match["name"], match["value"]):
             return match[0]
         count += 1
-        return f"{match['lead']}{REDACTED}"
+        return f"{match['lead']}{REDACTED}{match['tail'] or ''}"
 
     text = _YAML_PLAIN.sub(sub_yaml, text)
 

@@ -81,6 +81,8 @@ def test_private_key_block_keeps_the_line_count() -> None:
         ),
         ("redis://default:Zx9Kq2Lm8@cache:6379/0", f"redis://default:{REDACTED}@cache:6379/0"),
         ("amqp://guest:guestpass@rabbit/", f"amqp://guest:{REDACTED}@rabbit/"),
+        ("postgresql://app:p@ss@db/platform", f"postgresql://app:{REDACTED}@db/platform"),
+        ("DB_URL=mysql://root:Pa$$w0rd!@db:3306/app", f"DB_URL=mysql://root:{REDACTED}@db:3306/app"),
     ],
 )
 def test_url_credentials(text: str, expected: str) -> None:
@@ -112,6 +114,11 @@ def test_url_credentials(text: str, expected: str) -> None:
         ('password = "Str0ngP@ss!"', "Str0ngP@ss!"),
         ("DB_PASSWORD: Test1234!", "Test1234!"),
         ('password = "truelove99"', "truelove99"),
+        # quotes, '#' and '@' inside the secret, comments after it
+        ("password: Xk9#mP2$vL", "Xk9#mP2$vL"),
+        ('  "password": "abc\\"def123",', 'abc\\"def123'),
+        ('password = "it\'s-a-secret-1"', "it's-a-secret-1"),
+        ("password = 's3cr\"et!value'", 's3cr"et!value'),
     ],
 )
 def test_secret_assignments_are_redacted(text: str, secret: str) -> None:
@@ -119,6 +126,11 @@ def test_secret_assignments_are_redacted(text: str, secret: str) -> None:
     assert secret not in result.text, result.text
     assert result.text == text.replace(secret, REDACTED)
     assert result.count == 1
+
+
+def test_a_comment_after_a_yaml_secret_is_kept() -> None:
+    result = redact("database:\n  password: Xk9mP2vL  # rotated monthly\n")
+    assert (result.text, result.count) == (f"database:\n  password: {REDACTED}  # rotated monthly\n", 1)
 
 
 def test_ini_file_with_a_database_section() -> None:
