@@ -12,18 +12,28 @@ import re
 from indexing.chunk import Piece
 
 _ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _SETEXT = re.compile(r"^(=+|-+)\s*$")
 
 
 def markdown_pieces(lines: list[str]) -> list[Piece]:
     headings: list[tuple[int, int, str]] = []  # (line, level, title)
-    in_fence = False
+    fence: str | None = None  # the marker that opened the code block we are in
     for i, line in enumerate(lines, 1):
-        if _FENCE.match(line):
-            in_fence = not in_fence
+        f = _FENCE.match(line)
+        if fence is None and f:
+            fence = f.group(1)
             continue
-        if in_fence:
+        if fence is not None:
+            # only the same character, at least as many, with nothing after it, closes a fence
+            # (CommonMark), so a ``` block shown inside a ```` block stays code
+            if (
+                f
+                and f.group(1)[0] == fence[0]
+                and len(f.group(1)) >= len(fence)
+                and not line[f.end() :].strip()
+            ):
+                fence = None
             continue
         m = _ATX.match(line)
         if m:

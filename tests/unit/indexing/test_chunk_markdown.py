@@ -129,3 +129,29 @@ def test_unusual_line_separators_do_not_shift_sections(sizer: Sizer) -> None:
     chunks = chunk("x.md", "markdown", text, sizer)
     assert [(c.symbol, c.start_line, c.end_line) for c in chunks] == [("A, B", 1, 7)]
     assert chunks[0].text == text.rstrip("\n")
+
+
+def test_a_fence_closes_only_with_the_same_marker_at_least_as_long() -> None:
+    text = src(
+        """
+        # Writing docs
+
+        Show a code block inside a code block:
+
+        ````markdown
+        ```python
+        # a Python comment, not a heading
+        ```
+        ````
+
+        ~~~
+        ```
+        # still code
+        ~~~
+
+        ## Real section
+
+        Text.
+        """
+    )
+    assert [s for s, _, _ in _pieces(text)] == ["Writing docs", "Writing docs > Real section"]
