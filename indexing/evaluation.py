@@ -63,6 +63,8 @@ def load_questions(path: Path) -> list[Question]:
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: not a question line ({exc})") from exc
+    if not questions:  # nothing to measure: say so rather than print an empty table
+        raise ValueError(f"{path}: no questions in this file")
     return questions
 
 

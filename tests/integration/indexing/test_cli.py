@@ -191,6 +191,16 @@ def test_eval_with_a_missing_questions_file_is_a_clear_error(
     assert "Traceback" not in run.stderr
 
 
+def test_eval_of_an_empty_question_set_is_a_clear_error(
+    built: tuple[Cli, subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    cli, _ = built
+    (tmp_path / "empty.jsonl").write_text("")
+    run = cli("eval", "--questions", str(tmp_path / "empty.jsonl"), "--out", str(tmp_path / "r.jsonl"))
+    assert run.returncode == 2
+    assert run.stderr.strip() == f"error: {tmp_path / 'empty.jsonl'}: no questions in this file"
+
+
 def test_query_and_stats_before_any_build_say_how_to_build(tmp_path: Path) -> None:
     cli = Cli(tmp_path, tmp_path / "index", tmp_path / "platform")
     run = cli("query", "tracks")

@@ -98,6 +98,10 @@ def test_load_questions_and_a_clear_error_for_a_bad_line(tmp_path: Path) -> None
     bad.write_text('{"id": 1, "question": "q?", "gold": ["a.py"]}\n{"id": 2}\n')
     with pytest.raises(ValueError, match=r"bad\.jsonl:2: not a question line"):
         load_questions(bad)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n")
+    with pytest.raises(ValueError, match=r"empty\.jsonl: no questions"):
+        load_questions(empty)
 
 
 @pytest.mark.skipif(not SHARED_EVALUATOR.is_file(), reason="the shared evaluator is not on this machine")
