@@ -133,7 +133,8 @@ def _route_of(decorator: ast.expr, prefixes: dict[str, str]) -> str | None:
     if path is None:
         return None
     prefix = prefixes.get(owner_name, "")
-    full = (prefix.rstrip("/") + "/" + path.lstrip("/")) if prefix else path
+    # FastAPI joins prefix + path as written: "" under "/tracks" is "/tracks", "/" is "/tracks/"
+    full = (prefix.rstrip("/") + "/" + path.lstrip("/") if path else prefix) if prefix else path
     if attr in HTTP_METHODS:
         return f"{attr.upper()} {full}"
     if attr in ("route", "api_route"):

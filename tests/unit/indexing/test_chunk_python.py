@@ -188,6 +188,28 @@ def test_fastapi_routes_carry_method_and_prefixed_path(sizer: Sizer, counter: To
     assert "route" not in helper.metadata
 
 
+def test_an_empty_route_path_is_the_prefix_itself(sizer: Sizer) -> None:
+    text = src(
+        """
+        from fastapi import APIRouter
+
+        router = APIRouter(prefix="/api/v1/tracks")
+
+
+        @router.get("")
+        def list_tracks():
+            return []
+
+
+        @router.post("/")
+        def create_track():
+            return {}
+        """
+    )
+    routes = [c.metadata["route"] for c in chunk("r.py", "python", text, sizer) if c.unit == "route"]
+    assert routes == ["GET /api/v1/tracks", "POST /api/v1/tracks/"]
+
+
 def test_flask_routes_with_methods_and_blueprint_prefix(sizer: Sizer) -> None:
     chunks = chunk("web/app.py", "python", FLASK, sizer)
     routes = {c.symbol: c.metadata for c in chunks if c.unit == "route"}
