@@ -43,12 +43,13 @@ def script_pieces(lines: list[str]) -> list[Piece]:
             starts.append((i, "declaration", m2["name"] or "default"))
     if not starts:
         return [Piece("block", "", 1, len(lines))]
-    # Each declaration starts at its doc comment: walk up over comment lines.
+    # Each declaration starts at its doc comment and decorators (@Injectable(), @Component({...})
+    # in Angular/NestJS code): walk up over comment and decorator lines.
     firsts = []
     floor = 0
     for line_no, _, _ in starts:
         first = line_no
-        while first - 1 > floor and lines[first - 2].lstrip().startswith(("/**", "*", "//", "*/")):
+        while first - 1 > floor and lines[first - 2].lstrip().startswith(("/**", "*", "//", "*/", "@")):
             first -= 1
         firsts.append(first)
         floor = line_no

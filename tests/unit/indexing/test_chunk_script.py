@@ -111,6 +111,21 @@ def test_react_component_in_jsx() -> None:
     assert pieces[1].metadata["api_paths"] == ["/api/v1/tracks"]
 
 
+def test_decorators_stay_with_their_class() -> None:
+    text = src(
+        """
+        import { Injectable } from '@angular/core';
+
+        /** Calls the tracks API. */
+        @Injectable({ providedIn: 'root' })
+        export class TrackApi {
+          enroll(id: string) { return this.http.post(`/api/v1/tracks/${id}/enroll`, {}); }
+        }
+        """
+    )
+    assert _pieces("typescript", text) == [("imports", "", 1, 2), ("class", "TrackApi", 3, 7)]
+
+
 def test_a_script_without_declarations_is_one_block() -> None:
     text = "window.onload = () => {\n  start();\n};\n"
     assert _pieces("javascript", text) == [("block", "", 1, 3)]
