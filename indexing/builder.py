@@ -238,7 +238,10 @@ class IndexBuilder:
         """
         stored = catalog.file_words()
         changed = {u.state.path for u in updates}
-        corpus = {p: v for p, v in stored.items() if p not in changed and p not in set(deleted)}
+        gone = changed | set(deleted)
+        # Files without content words (test files, which get no card) are not part of the corpus
+        # the document frequencies describe, in this build or any other.
+        corpus = {p: v for p, v in stored.items() if p not in gone and v[0]}
         for u in updates:
             if u.word_counts:
                 corpus[u.state.path] = (u.word_counts, u.symbols)

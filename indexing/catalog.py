@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, kind TEXT NOT NULL, unit TEXT NOT NULL,
     symbol TEXT NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, text TEXT NOT NULL,
-    metadata TEXT NOT NULL, terms TEXT NOT NULL, dense_id TEXT
+    metadata TEXT NOT NULL, terms TEXT NOT NULL, dense_id TEXT, content_hash TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
 CREATE TABLE IF NOT EXISTS dense_units (
@@ -100,6 +100,9 @@ class Catalog:
             self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.executescript(SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(chunks)")}
+            if "content_hash" not in columns:  # catalogs written before the column existed
+                self.db.execute("ALTER TABLE chunks ADD COLUMN content_hash TEXT NOT NULL DEFAULT ''")
             self.db.commit()
 
     def close(self) -> None:
@@ -204,11 +207,12 @@ class Catalog:
                 )
                 dense_of = {u.chunk_id: u.id for u in update.dense if u.chunk_id}
                 self.db.executemany(
-                    "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             c.id, c.path, c.kind, c.unit, c.symbol, c.start_line, c.end_line, c.text,
                             json.dumps(c.metadata, ensure_ascii=False), " ".join(t), dense_of.get(c.id),
+                            c.content_hash,
                         )
                         for c, t in zip(update.chunks, update.terms, strict=True)
                     ],

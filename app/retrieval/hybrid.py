@@ -29,7 +29,13 @@ class FusionWeights:
     bm25: float = 1.0
     dense_chunks: float = 0.7
     dense_files: float = 0.5
-    rrf_k: int = 60
+    # RRF's k: None scales it with the corpus (a quarter of the files, between 5 and 60). The
+    # usual 60 suits deep rankings; over a few dozen files it would make rank 1 and rank 10
+    # nearly equal, so being listed by more rankers would outweigh being first in two of them.
+    rrf_k: int | None = None
+
+    def k_for(self, n_files: int) -> int:
+        return self.rrf_k if self.rrf_k is not None else max(5, min(60, n_files // 4))
 
 
 @dataclass
@@ -143,7 +149,7 @@ class HybridRetriever:
         fused = reciprocal_rank_fusion(
             rankings,
             {"bm25": w.bm25, "dense_chunks": w.dense_chunks, "dense_files": w.dense_files},
-            k=w.rrf_k,
+            k=w.k_for(len(snap.chunks_by_path)),
         )
         return fused, evidence, bm25_chunks
 

@@ -98,4 +98,4 @@ class IndexReader:
         lexical = LexicalIndex.load(
             self.index_dir / state["bm25_base"], self.index_dir / delta if delta else None
         )
-        return IndexSnapshot(generation, chunks, by_path, dense, lexical, state)
+        return IndexSnapshot(int(state.get("generation", generation)), chunks, by_path, dense, lexical, state)

@@ -184,12 +184,6 @@ def test_touching_a_file_without_changing_it(
     assert stats.files_unchanged == N_FILES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: builder._file_cards counts files without content words (all test files when "
-    "include_tests is on) in the corpus size of a re-run but not of the build that wrote them, so "
-    "an unchanged re-run re-makes every file card and re-embeds the re-weighted ones",
-)
 def test_rerun_with_test_files_included_embeds_nothing(
     source: Path, index_dir: Path, make_builder: BuilderFactory
 ) -> None:
