@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from indexing import builder as builder_module
-from indexing.builder import BuildLockedError
+from indexing.builder import BuildLockedError, BuildOptions, IndexBuilder
 from indexing.lexical import tokenize
 
 from .conftest import BuilderFactory, bm25_entries, ranked, view
@@ -226,3 +227,38 @@ def test_a_second_concurrent_build_is_refused(
 def test_a_missing_source_is_an_error(index_dir: Path, make_builder: BuilderFactory, tmp_path: Path) -> None:
     with pytest.raises(NotADirectoryError):
         make_builder().build(tmp_path / "nowhere")
+
+
+class _RenamedModel:
+    """The real model under another id: to the index, a different embedding space."""
+
+    model_id = "another-model"
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.dimension = inner.dimension
+
+    def count_tokens(self, text: str) -> int:
+        return int(self.inner.count_tokens(text))
+
+    def count_line_tokens(self, lines: list[str]) -> list[int]:
+        return list(self.inner.count_line_tokens(lines))
+
+    def embed(self, texts: Any, progress: Any = None) -> Any:
+        return self.inner.embed(texts, progress)
+
+
+def test_a_new_embedding_model_re_embeds_every_vector(
+    source: Path, index_dir: Path, make_builder: BuilderFactory, embedder: Any, make_retriever
+) -> None:
+    first = make_builder().build(source)
+    before = view(index_dir)
+    renamed = IndexBuilder(index_dir, lambda: _RenamedModel(embedder), BuildOptions(workers=1))
+    stats = renamed.build(source)
+    after = view(index_dir)
+    assert after.state["model_id"] == "another-model"
+    assert stats.files_changed == 0
+    assert stats.embedded == first.embedded  # nothing from the old model's cache
+    assert after.dense == before.dense and after.vectors == set(after.dense)
+    hits = make_retriever().retrieve("What kinds of rooms can be reserved for live sessions?", k=1).chunks
+    assert hits[0].path == "migrations/0003_meeting_rooms.sql"
