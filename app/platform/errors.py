@@ -26,7 +26,9 @@ class PlatformError(Exception):
 
     @property
     def retryable(self) -> bool:
-        return self.status in (408, 429)
+        # 409 idempotency_key_in_progress: the first request with this key is still running on
+        # the platform, so the action may yet complete; retrying with the same key is safe.
+        return self.status in (408, 429) or self.rule == "idempotency_key_in_progress"
 
     def describe(self) -> str:
         """One line for a person or a model: what was refused and why."""
