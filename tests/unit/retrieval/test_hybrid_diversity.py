@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app.retrieval.hybrid import HybridRetriever
+from app.retrieval.hybrid import FusionWeights, HybridRetriever
 from app.retrieval.index_reader import IndexSnapshot
 from indexing.catalog import StoredChunk
 
@@ -103,12 +103,27 @@ def test_chunks_per_file_two(retriever: HybridRetriever) -> None:
 
 
 def test_scores_explain_the_ranking(retriever: HybridRetriever) -> None:
+    k = FusionWeights().k_for(5)  # five files in the snapshot
+    assert k == 5
     first, second = retriever.retrieve("track service", k=2).chunks
-    assert first.scores == {"rrf": round(1 / 61, 6), "bm25": 9.0, "bm25_rank": 1}
-    assert second.scores == {"rrf": round(1 / 62, 6), "bm25": 6.0, "bm25_rank": 2}
-    assert first.score == pytest.approx(1 / 61)
+    assert first.scores == {"rrf": round(1 / (k + 1), 6), "bm25": 9.0, "bm25_rank": 1}
+    assert second.scores == {"rrf": round(1 / (k + 2), 6), "bm25": 6.0, "bm25_rank": 2}
+    assert first.score == pytest.approx(1 / (k + 1))
     assert first.citation == "svc/a.py:1-10"
     assert (first.symbol, first.start_line, first.end_line, first.text) == ("sym_a1", 1, 10, "text of a1")
+
+
+def test_fixed_rrf_k_and_weights_are_used() -> None:
+    weights = FusionWeights(bm25=2.0, rrf_k=60)
+    retriever = HybridRetriever(FakeReader(CHUNKS, HITS), None, weights)  # type: ignore[arg-type]
+    first, second = retriever.retrieve("track service", k=2).chunks
+    assert first.score == pytest.approx(2.0 / 61)
+    assert second.score == pytest.approx(2.0 / 62)
+
+
+def test_rrf_k_scales_with_the_number_of_files() -> None:
+    weights = FusionWeights()
+    assert [weights.k_for(n) for n in (1, 20, 24, 100, 240, 5000)] == [5, 5, 6, 25, 60, 60]
 
 
 def test_kind_and_test_filters(retriever: HybridRetriever) -> None:
