@@ -188,3 +188,19 @@ def test_a_file_first_for_bm25_and_file_cards_is_returned_first(
     first = result.chunks[0]
     assert first.path == "services/certificates.py"
     assert (first.scores["bm25_rank"], first.scores["dense_files_rank"]) == (1, 1)
+
+
+def test_a_query_longer_than_the_model_window_is_still_answered(retriever: HybridRetriever) -> None:
+    pasted = "What kinds of rooms can be reserved for live sessions? " + " ".join(
+        f"context{i} paragraph pasted by the user" for i in range(400)
+    )
+    result = retriever.retrieve(pasted, k=3)
+    assert result.chunks
+    assert "migrations/0003_meeting_rooms.sql" in [c.path for c in result.chunks]
+    assert any("dense" in c.scores or "file_card" in c.scores for c in result.chunks)
+
+
+def test_kind_filter_and_empty_query(retriever: HybridRetriever) -> None:
+    docs = retriever.retrieve("tracks", k=5, kinds={"markdown"})
+    assert {c.path for c in docs.chunks} == {"docs/api.md", "docs/workflows.md"}
+    assert retriever.retrieve("   ").chunks == []

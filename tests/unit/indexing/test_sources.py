@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pathspec import GitIgnoreSpec
 
-from indexing.sources import SourceFile, WalkReport, read_source, walk
+from indexing.sources import SourceFile, WalkReport, _CompiledSpec, read_source, walk
 
 
 def write(root: Path, rel: str, content: str | bytes) -> Path:
@@ -255,3 +258,72 @@ def test_report_keeps_five_examples_per_reason(tmp_path: Path) -> None:
     _, report = run(tmp_path)
     assert report.skipped["not a searched file type"] == 8
     assert report.examples["not a searched file type"] == [f"img{i}.png" for i in range(5)]
+
+
+_PATTERNS = [
+    "*.gen.py",
+    "build/",
+    "/top.py",
+    "docs/**/draft_*.md",
+    "**/fixtures/",
+    "a/**/b",
+    "*.py[cod]",
+    "secret?.md",
+    "src/*/tmp/",
+    "**/*.snap",
+    "logs",
+    "docs/",
+    "\\#notes.md",
+    "name with space.md",
+    "x/y/",
+]
+_PATHS = [
+    "a.gen.py",
+    "deep/a.gen.py",
+    "build/",
+    "src/build/",
+    "top.py",
+    "sub/top.py",
+    "docs/x/y/draft_1.md",
+    "docs/draft_2.md",
+    "other/docs/draft_3.md",
+    "fixtures/",
+    "tests/fixtures/",
+    "a/b",
+    "a/x/y/b",
+    "m.pyc",
+    "m.py",
+    "secret1.md",
+    "secret12.md",
+    "src/app/tmp/",
+    "src/app/x/tmp/",
+    "ui/__snapshots__/a.snap",
+    "logs",
+    "logs/",
+    "var/logs/",
+    "docs/",
+    "docs/api.md",
+    "#notes.md",
+    "name with space.md",
+    "x/y/",
+    "q/x/y/",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_PATTERNS), min_size=1, max_size=8, unique=True))
+def test_joined_ignore_patterns_match_like_pathspec(patterns: list[str]) -> None:
+    """The walk joins an ignore file's patterns into one regex for speed; it must decide every
+    path exactly as pathspec's gitignore rules do."""
+    spec = GitIgnoreSpec.from_lines(patterns)
+    compiled = _CompiledSpec(spec)
+    assert compiled.combined is not None
+    for path in _PATHS:
+        assert compiled.match(path) == bool(spec.match_file(path)), (patterns, path)
+
+
+def test_negated_patterns_use_pathspec_itself() -> None:
+    spec = GitIgnoreSpec.from_lines(["*.md", "!keep.md"])
+    compiled = _CompiledSpec(spec)
+    assert compiled.combined is None
+    assert compiled.match("a.md") and not compiled.match("keep.md")
