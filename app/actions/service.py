@@ -141,7 +141,7 @@ class ActionService:
             raise ActionError(f"Those values are not valid: {exc.errors()[0].get('msg', 'invalid')}") from exc
         plan = self._plan(ctx, tool, args)
         if isinstance(plan, Decision):
-            raise ActionError(plan.reason)
+            raise self._refused(ctx.user, action, plan.reason, plan.reason)
         clean = args.model_dump(mode="json")
         if not self.store.actions.update_arguments(
             action.id, clean, arguments_digest(clean), plan.preview, confirm_name=plan.confirm_name
@@ -182,7 +182,12 @@ class ActionService:
             raise ActionError("There is no such action waiting for you.")
         retry = action.status == "failed" and bool((action.result or {}).get("retryable"))
         if action.status != "pending" and not retry:
-            raise ActionError(f"This action is already {action.status}; nothing was done.")
+            raise self._refused(
+                user,
+                action,
+                f"already {action.status}",
+                f"This action is already {action.status}; nothing was done.",
+            )
         now = self.clock()
         if action.status == "pending" and action.expires_at <= now:
             self.expire_due()
@@ -191,7 +196,12 @@ class ActionService:
             self._audit("refused", user, action.conversation_id, action.id, {"reason": "arguments changed"})
             raise ActionError("The action changed after you saw it; nothing was done. Review it again.")
         if action.risk == "destructive" and (confirm_text or "").strip() != (action.confirm_name or ""):
-            raise ActionError(f"To confirm, type the name exactly: {action.confirm_name}")
+            raise self._refused(
+                user,
+                action,
+                "confirmation name did not match",
+                f"To confirm, type the name exactly: {action.confirm_name}",
+            )
         won = self.store.actions.transition(
             action.id,
             "failed" if retry else "pending",
@@ -202,7 +212,8 @@ class ActionService:
             decided_by=user.user_id,
         )
         if not won:
-            raise ActionError(self._why_not(action.id))
+            why = self._why_not(action.id)
+            raise self._refused(user, action, why, why)
         self._audit("approved", user, action.conversation_id, action.id, {"retry": retry})
         return self._execute(ctx, self.store.actions.require(action.id))
 
@@ -280,6 +291,7 @@ class ActionService:
     def _own_waiting(self, user: UserContext, action_id: str) -> PendingActionData:
         action = self.store.actions.get(action_id)
         if action is None or action.user_id != user.user_id:
+            self._audit("refused", user, None, action_id, {"reason": "not the user's action"})
             raise ActionError("There is no such action waiting for you.")
         if action.status != "pending":
             raise ActionError(f"This action is already {action.status}.")
@@ -287,6 +299,13 @@ class ActionService:
             self.expire_due()
             raise ActionError("This action has expired.")
         return action
+
+    def _refused(
+        self, user: UserContext, action: PendingActionData, reason: str, message: str
+    ) -> ActionError:
+        """Audit a refused decision and return the error to raise (every refusal is audited)."""
+        self._audit("refused", user, action.conversation_id, action.id, {"reason": reason})
+        return ActionError(message)
 
     def _why_not(self, action_id: str) -> str:
         action = self.store.actions.get(action_id)
