@@ -150,8 +150,11 @@ class LexicalIndex:
             df = self._delta_df.get(term, 0)
             if base is not None and term in base.vocab_dict:
                 tid = base.vocab_dict[term]
-                indptr = base.scores["indptr"]
-                df += int(indptr[tid + 1] - indptr[tid])
+                lo, hi = int(base.scores["indptr"][tid]), int(base.scores["indptr"][tid + 1])
+                if self._mask is None:
+                    df += hi - lo
+                else:  # the masked (changed or deleted) base chunks no longer count
+                    df += int(self._mask[base.scores["indices"][lo:hi]].sum())
             if df == 0:
                 continue
             idf = math.log(1 + (n - df + 0.5) / (df + 0.5))

@@ -100,14 +100,6 @@ def test_deltas_serve_what_a_full_rebuild_would(
     assert bm25_entries(index_dir) == view(index_dir).bm25_references()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: LexicalIndex._delta_scores (indexing/bm25_index.py) adds the base's document "
-    "frequency of a term, which still counts the masked (removed) old version of a changed chunk, "
-    "to the delta's: a term unique to the changed chunk gets df 2 instead of 1, so its idf, and "
-    "the changed file's score for its own words, drop 5-10% (not 'a fraction of a percent') "
-    "until the next full base",
-)
 def test_one_small_change_scores_like_a_full_rebuild(
     big_source: Path, index_dir: Path, make_builder: BuilderFactory, tmp_path: Path
 ) -> None:
