@@ -146,6 +146,38 @@ def test_edit_then_approve_and_reject_with_reason(
     assert tracks_named(tmp_path, "Spark Streaming") == []
 
 
+def test_a_deletion_asks_for_the_name_and_pending_actions_can_be_decided_later(
+    tmp_path: Path, anthropic_server: FakeAnthropicServer
+) -> None:
+    def delete_found(body: dict[str, Any]) -> Any:
+        return reply_tool_use("delete_track", {"track_id": tool_result_json(body)[0]["id"]})
+
+    anthropic_server.enqueue(
+        reply_tool_use("find_project", {"name": "Data Science Foundations"}),
+        create_track_from_lookup("Doomed"),
+        reply_text("Created Doomed."),
+        reply_tool_use("find_track", {"name": "Doomed"}),
+        delete_found,
+        reply_text("Doomed is deleted."),
+    )
+    stdin = (
+        "Create a track Doomed in Data Science Foundations\ny\n"
+        "Delete the track Doomed\ny\ndoomed\n"
+        "/pending\ny\nDoomed\n/quit\n"
+    )
+    done = run_chat(tmp_path, chat_env(tmp_path, anthropic_server), stdin)
+
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "PROPOSED [destructive] Delete track 'Doomed'" in out
+    assert "This deletes data. Type 'Doomed' to confirm:" in out
+    assert "error (action_refused): To confirm, type the name exactly: Doomed" in out
+    assert "PENDING [destructive] Delete track 'Doomed'" in out
+    assert "EXECUTED: Track deleted." in out
+    assert "assistant> Doomed is deleted." in out
+    assert tracks_named(tmp_path, "Doomed") == []
+
+
 def test_wrong_password_exits_2_without_traceback(tmp_path: Path) -> None:
     env = chat_env(tmp_path, None, ANTHROPIC_API_KEY="k", CCA_CHAT_PASSWORD="wrong-password")
     done = run_chat(tmp_path, env, "/quit\n", "--model", "claude-haiku-5-5")
