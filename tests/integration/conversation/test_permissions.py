@@ -24,6 +24,7 @@ from tests.fakes import anthropic_server as fa
 from tests.integration.conversation.conftest import ADMIN_A, ADMIN_B, STUDENT_A
 from tests.integration.conversation.helpers import (
     collect,
+    last_tool_results,
     new_conversation,
     of,
     one,
@@ -109,7 +110,7 @@ def test_an_admin_of_one_organization_cannot_act_on_another(
     (audit,) = services.store.audit.list(event="refused")
     assert audit.details["tool"] == tool and audit.user_id == admin.user_id
     # the model was told, as an error result
-    (result,) = [b for b in provider.requests[1].messages[-1].content if getattr(b, "is_error", False)]
+    (result,) = [b for b in last_tool_results(provider.requests[1]) if b.is_error]
     assert result.content == refusal.summary
     # nothing changed in the other organization
     assert json.dumps(other_client.list_all("/tracks/"), sort_keys=True) == before

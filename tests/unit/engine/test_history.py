@@ -28,7 +28,7 @@ def results(*ids: str) -> Message:
 
 def shape(messages: list[Message]) -> list[tuple[str, list[str]]]:
     """Each message as (role, [block summaries]) for readable assertions."""
-    out = []
+    out: list[tuple[str, list[str]]] = []
     for m in messages:
         parts = []
         for b in m.content:

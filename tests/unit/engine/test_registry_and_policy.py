@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from app.permissions.policy import check_organization, check_permission
@@ -15,7 +17,7 @@ WRITES = {t.name for t in REGISTRY if t.risk == "write"}
 DESTRUCTIVE = {t.name for t in REGISTRY if t.risk == "destructive"}
 
 
-def offered(role: str, **kwargs: object) -> dict[str, str]:
+def offered(role: str, **kwargs: Any) -> dict[str, str]:
     return {t.name: t.risk for t in REGISTRY.offered_to(user(role, **kwargs))}
 
 
