@@ -54,6 +54,21 @@ class Outcome:
     data: Any = None
 
 
+_STATES = {
+    "succeeded": "was already carried out",
+    "executing": "is being carried out",
+    "approved": "was already approved",
+    "rejected": "was rejected",
+    "expired": "has expired",
+    "failed": "failed and cannot be retried",
+    "pending": "is still waiting for approval",
+}
+
+
+def _state(status: str) -> str:
+    return _STATES.get(status, f"is {status}")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -186,7 +201,7 @@ class ActionService:
                 user,
                 action,
                 f"already {action.status}",
-                f"This action is already {action.status}; nothing was done.",
+                f"This action {_state(action.status)}; nothing was done.",
             )
         now = self.clock()
         if action.status == "pending" and action.expires_at <= now:
@@ -294,7 +309,7 @@ class ActionService:
             self._audit("refused", user, None, action_id, {"reason": "not the user's action"})
             raise ActionError("There is no such action waiting for you.")
         if action.status != "pending":
-            raise ActionError(f"This action is already {action.status}.")
+            raise ActionError(f"This action {_state(action.status)}.")
         if action.expires_at <= self.clock():
             self.expire_due()
             raise ActionError("This action has expired.")
@@ -313,7 +328,7 @@ class ActionService:
             return "The action no longer exists."
         if action.status == "pending":
             return "The action changed or expired meanwhile; nothing was done."
-        return f"The action is already {action.status}; nothing more was done."
+        return f"The action {_state(action.status)}; nothing more was done."
 
     def _audit(
         self,

@@ -382,7 +382,9 @@ def _save_partial(deps: TurnDeps, cid: str, text: str, metadata: dict[str, Any])
 
 
 def _cancelled(deps: TurnDeps, cid: str, partial: str) -> Iterator[Event]:
-    _save_partial(deps, cid, partial + " [cancelled]" if partial else "", {"cancelled": True})
+    _save_partial(
+        deps, cid, partial.rstrip() + " [cancelled]" if partial.strip() else "", {"cancelled": True}
+    )
     yield ErrorEvent(cid, message="Cancelled. Nothing more was done.", code="cancelled")
     yield Done(cid, text=partial, stop="cancelled")
 

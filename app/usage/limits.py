@@ -41,6 +41,8 @@ CENT = Decimal("0.01")
 
 
 def _dollars(amount: Decimal) -> str:
+    if 0 < abs(amount) < CENT:  # sub-cent budgets and spends stay readable
+        return f"${amount.quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP)}"
     return f"${amount.quantize(CENT, rounding=ROUND_HALF_UP)}"
 
 

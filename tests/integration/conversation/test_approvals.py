@@ -77,7 +77,7 @@ def test_approving_twice_executes_once(setup: Setup) -> None:
     )
     refused = one(second, ev.ErrorEvent)
     assert refused.code == "action_refused"
-    assert refused.message == "This action is already succeeded; nothing was done."
+    assert refused.message == "This action was already carried out; nothing was done."
     assert not of(second, ev.ActionExecuted) and second[-1].stop == "error"  # type: ignore[attr-defined]
     assert setup.provider.remaining == 0  # the refusal did not call the model
     assert len(setup.tracks()) == 1
@@ -134,7 +134,7 @@ def test_an_expired_action_executes_nothing(setup: Setup) -> None:
     assert setup.audit(proposed.action_id) == ["proposed", "expired"]
     # and it stays refused
     again = collect(decisions.approve(setup.deps, setup.admin, proposed.action_id))
-    assert one(again, ev.ErrorEvent).message == "This action is already expired; nothing was done."
+    assert one(again, ev.ErrorEvent).message == "This action has expired; nothing was done."
 
 
 def test_a_zero_ttl_expires_at_once(

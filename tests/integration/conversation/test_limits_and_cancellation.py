@@ -184,7 +184,7 @@ def test_cancelling_a_scripted_stream_midway(make_services: Callable[..., Any], 
     cancel = threading.Event()
     events = cancel_after_first_delta(run_turn(services.turn_deps(), cid, admin, "count", cancel), cancel)
     assert done(events).stop == "cancelled" and text_of(events) == "one "
-    assert services.store.conversations.list_messages(cid)[-1].content[0]["text"] == "one  [cancelled]"
+    assert services.store.conversations.list_messages(cid)[-1].content[0]["text"] == "one [cancelled]"
     assert text_of(collect(run_turn(services.turn_deps(), cid, admin, "again"))) == "seven"
 
 
