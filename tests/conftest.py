@@ -68,6 +68,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def no_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Clear provider keys so a developer's own environment cannot change a test's mode."""
-    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LOCAL_MODEL_PATH", "LLM_PROVIDER"):
+    for name in (
+        "ANTHROPIC_API_KEY",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "LOCAL_MODEL_PATH",
+        "LLM_PROVIDER",
+    ):
         monkeypatch.delenv(name, raising=False)
     yield
