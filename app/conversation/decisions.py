@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.actions.service import ActionError
-from app.conversation.events import ActionExecuted, ActionProposed, Done, ErrorEvent, Event
+from app.conversation.events import ActionExecuted, ActionProposed, Done, Event, failure
 from app.conversation.session import TurnDeps
 from app.conversation.turn import CancelToken, resume
 from app.permissions.policy import UserContext
@@ -38,8 +38,7 @@ def approve(
                 ctx, action_id, expected_digest=expected_digest, confirm_text=confirm_text
             )
         except ActionError as exc:
-            yield ErrorEvent(cid, message=str(exc), code="action_refused")
-            yield Done(cid, stop="error")
+            yield from failure(cid, str(exc), "action_refused")
             return
     a = outcome.action
     yield ActionExecuted(
@@ -61,8 +60,7 @@ def reject(
     except ActionError as exc:
         action = deps.store.actions.get(action_id)
         cid = action.conversation_id if action else ""
-        yield ErrorEvent(cid, message=str(exc), code="action_refused")
-        yield Done(cid, stop="error")
+        yield from failure(cid, str(exc), "action_refused")
         return
     yield ActionExecuted(
         a.conversation_id,
@@ -84,8 +82,7 @@ def edit(deps: TurnDeps, user: UserContext, action_id: str, arguments: dict[str,
         try:
             a = deps.actions.edit(ToolContext(user, platform, deps.search_dicts), action_id, arguments)
         except ActionError as exc:
-            yield ErrorEvent(cid, message=str(exc), code="action_refused")
-            yield Done(cid, stop="error")
+            yield from failure(cid, str(exc), "action_refused")
             return
     yield ActionProposed(
         a.conversation_id, action_id=a.id, tool=a.tool, arguments=a.arguments, preview=a.preview, risk=a.risk,

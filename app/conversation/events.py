@@ -112,3 +112,11 @@ class Done(Event):
     text: str = ""  # the final assistant text of the turn
     stop: str = "end_turn"  # end_turn, action_proposed, error, cancelled, steps
     type: ClassVar[EventType] = "done"
+
+
+def failure(conversation_id: str, message: str, code: str, retryable: bool = False) -> list[Event]:
+    """How every stream ends when it cannot go on: the error, then Done."""
+    return [
+        ErrorEvent(conversation_id, message=message, code=code, retryable=retryable),
+        Done(conversation_id, stop="error"),
+    ]

@@ -30,6 +30,7 @@ from app.conversation.events import (
     Thinking,
     ToolUsed,
     UsageReported,
+    failure,
 )
 from app.conversation.history import build_history, with_context
 from app.conversation.prompt import PromptFacts, system_prompt
@@ -64,26 +65,22 @@ def run_turn(
 ) -> Iterator[Event]:
     """Answer `message` in the conversation; yields events and always ends with Done."""
     conv = _conversation(deps, conversation_id, user)
-    if isinstance(conv, ErrorEvent):
-        yield conv
-        yield Done(conversation_id, stop="error")
+    if conv is None:
+        yield from failure(conversation_id, "There is no such conversation.", "not_found")
         return
     text = message.strip()
     problem = _check_message(text)
     if problem:
-        yield ErrorEvent(conversation_id, message=problem, code="invalid_message")
-        yield Done(conversation_id, stop="error")
+        yield from failure(conversation_id, problem, "invalid_message")
         return
     try:
         deps.rate_limiter.hit(user.user_id)
         deps.budget.check(user.user_id)
     except RateLimited as exc:
-        yield ErrorEvent(conversation_id, message=str(exc), code="rate_limited", retryable=True)
-        yield Done(conversation_id, stop="error")
+        yield from failure(conversation_id, str(exc), "rate_limited", retryable=True)
         return
     except BudgetExceeded as exc:
-        yield ErrorEvent(conversation_id, message=str(exc), code="budget_exceeded", retryable=False)
-        yield Done(conversation_id, stop="error")
+        yield from failure(conversation_id, str(exc), "budget_exceeded")
         return
 
     previous = _user_texts(deps, conversation_id)
@@ -116,9 +113,8 @@ def resume(
 ) -> Iterator[Event]:
     """Store an app note (an action's outcome) and let the assistant answer it."""
     conv = _conversation(deps, conversation_id, user)
-    if isinstance(conv, ErrorEvent):
-        yield conv
-        yield Done(conversation_id, stop="error")
+    if conv is None:
+        yield from failure(conversation_id, "There is no such conversation.", "not_found")
         return
     deps.store.conversations.append_message(
         conversation_id, "user", Message.user(note).to_dict()["content"], metadata={"kind": "action_outcome"}
@@ -284,11 +280,10 @@ def _loop(
     yield Done(cid, text=final_text, stop="steps")
 
 
-def _conversation(deps: TurnDeps, conversation_id: str, user: UserContext) -> ConversationData | ErrorEvent:
+def _conversation(deps: TurnDeps, conversation_id: str, user: UserContext) -> ConversationData | None:
+    """The conversation if it exists and is this user's (another user's is not revealed)."""
     conv = deps.store.conversations.get(conversation_id)
-    if conv is None or conv.user_id != user.user_id:
-        return ErrorEvent(conversation_id, message="There is no such conversation.", code="not_found")
-    return conv
+    return conv if conv is not None and conv.user_id == user.user_id else None
 
 
 def _check_message(text: str) -> str | None:

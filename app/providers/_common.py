@@ -18,6 +18,10 @@ T = TypeVar("T")
 MAX_BACKOFF_S = 8.0
 
 
+class MidStreamFailure(Exception):
+    """An error after the response started: the SDK did not retry it, so the provider may."""
+
+
 def backoff_delay(attempt: int, base_s: float) -> float:
     """Exponential backoff with jitter (the SDKs' own formula): base, 2x base, 4x base ... capped."""
     return min(base_s * (2.0 ** (attempt - 1)), MAX_BACKOFF_S) * (1 - 0.25 * random.random())

@@ -26,7 +26,7 @@ from typing import Any, cast
 import anthropic
 import httpx2
 
-from app.providers._common import elapsed_ms, parse_tool_arguments, stream_with_retries
+from app.providers._common import MidStreamFailure, elapsed_ms, parse_tool_arguments, stream_with_retries
 from app.providers.base import (
     ContentBlock,
     Message,
@@ -56,10 +56,6 @@ STOP_REASONS: dict[str, StopReason] = {
     "max_tokens": "max_tokens",
     "model_context_window_exceeded": "max_tokens",
 }
-
-
-class _MidStreamFailure(Exception):
-    """An error after the response started: the SDK did not retry it, so we may."""
 
 
 class AnthropicProvider:
@@ -98,13 +94,13 @@ class AnthropicProvider:
         try:
             for item in stream_with_retries(
                 lambda: self._attempt(params, started),
-                retryable=lambda err: isinstance(err, _MidStreamFailure) and _is_retryable(err.__cause__),
+                retryable=lambda err: isinstance(err, MidStreamFailure) and _is_retryable(err.__cause__),
                 max_retries=self.max_retries,
                 backoff_s=self.retry_backoff_s,
             ):
                 shown = shown or isinstance(item, TextDelta)
                 yield item
-        except _MidStreamFailure as err:
+        except MidStreamFailure as err:
             note = "midway through the answer" if shown else f"after {self.max_retries} retries"
             raise self._provider_error(err.__cause__, note) from err.__cause__
         except (anthropic.AnthropicError, httpx2.HTTPError) as err:
@@ -121,7 +117,7 @@ class AnthropicProvider:
             if not state.finished:
                 raise ProviderError("the event stream ended before message_stop", retryable=True)
         except Exception as err:
-            raise _MidStreamFailure(str(err)) from err
+            raise MidStreamFailure(str(err)) from err
         finally:
             events.close()
         yield state.response(self.model, elapsed_ms(started))

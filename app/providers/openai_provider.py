@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 import openai
 from openai.types.chat import ChatCompletionChunk
 
-from app.providers._common import elapsed_ms, parse_tool_arguments, stream_with_retries
+from app.providers._common import MidStreamFailure, elapsed_ms, parse_tool_arguments, stream_with_retries
 from app.providers.base import (
     ContentBlock,
     Message,
@@ -51,10 +51,6 @@ FINISH_REASONS: dict[str, StopReason] = {
     "function_call": "tool_use",
     "length": "max_tokens",
 }
-
-
-class _MidStreamFailure(Exception):
-    """An error after the response started: the SDK did not retry it, so we may."""
 
 
 class OpenAIProvider:
@@ -94,13 +90,13 @@ class OpenAIProvider:
         try:
             for item in stream_with_retries(
                 lambda: self._attempt(params, started),
-                retryable=lambda err: isinstance(err, _MidStreamFailure) and _is_retryable(err.__cause__),
+                retryable=lambda err: isinstance(err, MidStreamFailure) and _is_retryable(err.__cause__),
                 max_retries=self.max_retries,
                 backoff_s=self.retry_backoff_s,
             ):
                 shown = shown or isinstance(item, TextDelta)
                 yield item
-        except _MidStreamFailure as err:
+        except MidStreamFailure as err:
             note = "midway through the answer" if shown else f"after {self.max_retries} retries"
             raise self._provider_error(err.__cause__, note) from err.__cause__
         except openai.OpenAIError as err:
@@ -117,7 +113,7 @@ class OpenAIProvider:
             if state.finish_reason is None:
                 raise ProviderError("the stream ended without a finish_reason", retryable=True)
         except Exception as err:
-            raise _MidStreamFailure(str(err)) from err
+            raise MidStreamFailure(str(err)) from err
         finally:
             chunks.close()
         yield state.response(self.model, elapsed_ms(started))
