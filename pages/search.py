@@ -11,14 +11,16 @@ from components.search_results import render_result
 from indexing.catalog import Catalog
 
 
-@st.cache_resource(show_spinner="Loading the search index ...")
+@st.cache_resource(show_spinner="Loading the search index and the embedding model ...")
 def retrieval() -> RetrievalService:
-    return RetrievalService(get_settings())
+    service = RetrievalService(get_settings())
+    service.search("warm up", 1)  # load the model and the index now, not on the first question
+    return service
 
 
 settings = get_settings()
 index_dir = settings.resolved_index_dir
-st.title("🔎 Search the Course Creator codebase")
+st.title("Search the Course Creator codebase")
 
 if not IndexReader.exists(index_dir):
     st.info(
