@@ -12,15 +12,14 @@ lookups; then call the write tool, which the loop turns into a pending action fo
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.providers.base import ModelRequest, TextBlock, ToolResultBlock, ToolUseBlock
 from app.providers.offline.answer import extractive_answer
 from app.providers.offline.intents import LEVEL_WORD, LEVELS, Intent, detect, emails_in, level_of
+from app.providers.offline.reports import report, rows_of
 
 NOTE_PREFIX = "[Note from the assistant app"
 
@@ -221,7 +220,7 @@ def _on_result(
     result = next((r for r in results if r.tool_use_id == pending["id"]), results[0])
     frame = state.get("frame")
     if pending.get("kind") == "report":
-        return Reply(_report(pending["tool"], result), state={})
+        return Reply(report(pending["tool"], result), state={})
     if pending.get("kind") == "write":
         if result.is_error:
             return Reply(f"I could not propose that: {result.content}", state={})
@@ -232,7 +231,7 @@ def _on_result(
         return Reply(f"I could not look that up: {result.content}", state={})
     slot, kind = pending["slot"], pending["kind"]
     _, _, id_field, name_field = RESOLVE[kind]
-    rows = _rows(result.content)
+    rows = rows_of(result.content)
     wanted = str(frame["slots"].get(slot, "")).lower()
     exact = [r for r in rows if str(r.get(name_field, "")).lower() == wanted]
     choice = exact[0] if len(exact) == 1 else (rows[0] if len(rows) == 1 else None)
@@ -249,14 +248,6 @@ def _on_result(
     if kind == "member":
         frame["ids"]["member_email"] = str(choice.get("email", ""))
     return _advance(frame, offered, request)
-
-
-def _rows(content: str) -> list[Mapping[str, Any]]:
-    try:
-        data = json.loads(content)
-    except ValueError:
-        return []
-    return [r for r in data if isinstance(r, Mapping)] if isinstance(data, list) else []
 
 
 def _propose(frame: dict[str, Any]) -> Reply:
@@ -330,44 +321,6 @@ def _read(intent: Intent, offered: set[str], request: ModelRequest) -> Reply:
         args["role_type"] = intent.slots["role_type"]
     call = ToolUseBlock(_call_id(), tool, args)
     return Reply(calls=[call], state={"pending": {"id": call.id, "kind": "report", "tool": tool}})
-
-
-def _report(tool: str, result: ToolResultBlock) -> str:
-    if result.is_error:
-        return f"I could not get that: {result.content}"
-    if tool == "organization_summary":
-        try:
-            data = json.loads(result.content)
-        except ValueError:
-            return result.content
-        parts = []
-        for key in ("projects", "tracks", "courses", "members", "enrollments"):
-            block = data.get(key) or {}
-            by = ", ".join(f"{n} {s}" for s, n in (block.get("by_status") or {}).items())
-            parts.append(f"- {key.capitalize()}: {block.get('total', 0)}" + (f" ({by})" if by else ""))
-        return "Your organization at a glance:\n" + "\n".join(parts)
-    rows = _rows(result.content)
-    if not rows:
-        return "There are none yet."
-    label = {
-        "list_projects": "Projects",
-        "list_tracks": "Tracks",
-        "list_courses": "Courses",
-        "list_members": "Members",
-    }
-    lines = []
-    for r in rows[:25]:
-        name = r.get("name") or r.get("title") or r.get("full_name") or r.get("email")
-        extra = [
-            str(r[k])
-            for k in ("status", "difficulty_level", "role_type", "email")
-            if r.get(k) and r.get(k) != name
-        ]
-        if "is_published" in r:
-            extra.append("published" if r["is_published"] else "not published")
-        lines.append(f"- {name}" + (f" ({', '.join(extra)})" if extra else ""))
-    more = f"\n(and {len(rows) - 25} more)" if len(rows) > 25 else ""
-    return f"{label.get(tool, 'Results')} ({len(rows)}):\n" + "\n".join(lines) + more
 
 
 def _on_outcome(state: dict[str, Any], note: str) -> Reply:
