@@ -14,6 +14,7 @@ from typing import Any
 
 from app.actions.service import ActionService
 from app.config import Settings, get_settings
+from app.conversation.runner import TurnRunner
 from app.conversation.session import TurnDeps
 from app.permissions.policy import UserContext
 from app.platform.client import PlatformClient
@@ -46,6 +47,14 @@ class Services:
     platform_base_url: str
     sandbox: Any = None  # sandbox.server.RunningSandbox when the bundled platform runs in-process
     _closed: bool = field(default=False, repr=False)
+    _runner: TurnRunner | None = field(default=None, repr=False)
+
+    @property
+    def runner(self) -> TurnRunner:
+        """The process's turn runner (worker threads), made on first use."""
+        if self._runner is None:
+            self._runner = TurnRunner(self.store)
+        return self._runner
 
     @property
     def mode_label(self) -> str:
@@ -87,6 +96,8 @@ class Services:
         if self._closed:
             return
         self._closed = True
+        if self._runner is not None:
+            self._runner.shutdown()
         if self.sandbox is not None:
             self.sandbox.stop()
         self.store.close()

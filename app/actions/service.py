@@ -109,6 +109,7 @@ class ActionService:
             expires_at=self.clock() + self.ttl,
             digest=arguments_digest(arguments),
             confirm_name=plan.confirm_name,
+            changes=[c.as_dict() for c in plan.changes],
         )
         self._audit(
             "proposed", user, conversation_id, action.id, {"tool": tool.name, "preview": plan.preview}
@@ -159,7 +160,12 @@ class ActionService:
             raise self._refused(ctx.user, action, plan.reason, plan.reason)
         clean = args.model_dump(mode="json")
         if not self.store.actions.update_arguments(
-            action.id, clean, arguments_digest(clean), plan.preview, confirm_name=plan.confirm_name
+            action.id,
+            clean,
+            arguments_digest(clean),
+            plan.preview,
+            confirm_name=plan.confirm_name,
+            changes=[c.as_dict() for c in plan.changes],
         ):
             raise ActionError("The action was decided or expired while you were editing it.")
         self._audit(

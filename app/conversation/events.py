@@ -1,5 +1,10 @@
 """The typed events a turn emits. The dashboard, the terminal chat and the WebSocket server all
-render this one stream; `to_dict()` is the wire format (the widget switches on `type`)."""
+render this one stream; `to_dict()` is the wire format (the widget switches on `type`).
+
+The engine (`run_turn`, `resume`, the decisions) yields them with `turn_id` empty and `seq` 0; the
+turn journal (`app.conversation.journal`) stamps both, numbers them within the conversation,
+stores them, and adds the turn's usage totals to `Done`. Renderers only ever see stamped events.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal
 
 EventType = Literal[
+    "turn_started",
     "thinking",
     "context_retrieved",
     "text_delta",
@@ -23,9 +29,21 @@ EventType = Literal[
 class Event:
     conversation_id: str
     type: ClassVar[EventType]
+    turn_id: str = field(default="", kw_only=True)
+    seq: int = field(default=0, kw_only=True)  # 1, 2, 3, ... within the conversation
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class TurnStarted(Event):
+    """The first event of every turn: what it is about (the user's message or a decision)."""
+
+    kind: str = "message"  # message, decision
+    label: str = ""
+    number: int = 0
+    type: ClassVar[EventType] = "turn_started"
 
 
 @dataclass(frozen=True)
@@ -110,7 +128,10 @@ class ErrorEvent(Event):
 @dataclass(frozen=True)
 class Done(Event):
     text: str = ""  # the final assistant text of the turn
-    stop: str = "end_turn"  # end_turn, action_proposed, error, cancelled, steps
+    stop: str = "end_turn"  # end_turn, action_proposed, error, cancelled, steps, interrupted
+    # The turn's totals (see journal.TurnTotals.as_dict): tokens by kind, cost, latency. Set by
+    # the journal; None straight out of the engine.
+    usage: dict[str, Any] | None = None
     type: ClassVar[EventType] = "done"
 
 

@@ -5,7 +5,7 @@ dataclasses from `app.store.records`.
 """
 
 from app.store.db import Store, normalize_url
-from app.store.errors import DuplicateIdempotencyKeyError, NotFoundError, StoreError
+from app.store.errors import DuplicateIdempotencyKeyError, NotFoundError, StoreError, TurnBusyError
 from app.store.migrations import LATEST_VERSION, SchemaError
 from app.store.repositories import arguments_digest
 
@@ -16,6 +16,7 @@ __all__ = [
     "SchemaError",
     "Store",
     "StoreError",
+    "TurnBusyError",
     "arguments_digest",
     "normalize_url",
 ]

@@ -2,7 +2,7 @@
 
 `Store(url)` is the one object the rest of the assistant holds: it opens the engine, brings the
 schema up to date, and exposes the repositories (`store.conversations`, `.actions`, `.audit`,
-`.usage`, `.feedback`). Build one per process (the composition root does) and share it.
+`.usage`, `.feedback`, `.turns`, `.web_sessions`). Build one per process (the composition root does) and share it.
 
 Threads: the engine and its pool are thread-safe and every repository call opens and closes its
 own short session, returning frozen snapshots, so one Store serves the Streamlit script threads and
@@ -38,7 +38,9 @@ from app.store.repositories import (
     AuditRepository,
     ConversationRepository,
     FeedbackRepository,
+    TurnRepository,
     UsageRepository,
+    WebSessionRepository,
 )
 from app.store.types import utcnow
 
@@ -200,6 +202,8 @@ class Store:
         self.audit = AuditRepository(self.db)
         self.usage = UsageRepository(self.db)
         self.feedback = FeedbackRepository(self.db)
+        self.turns = TurnRepository(self.db)
+        self.web_sessions = WebSessionRepository(self.db)
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> Store:

@@ -17,3 +17,12 @@ class DuplicateIdempotencyKeyError(StoreError):
     def __init__(self, key: str) -> None:
         super().__init__(f"a pending action with idempotency key {key!r} already exists")
         self.key = key
+
+
+class TurnBusyError(StoreError):
+    """Another turn of the conversation is still running; one runs at a time."""
+
+    def __init__(self, turn_id: str, label: str = "") -> None:
+        super().__init__("the assistant is still working on the previous message in this conversation")
+        self.turn_id = turn_id
+        self.label = label

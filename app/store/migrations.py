@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, insert, inspect, select, text
 
-from app.store.models import QUERY_INDEXES, Base, SchemaVersion
+from app.store.models import QUERY_INDEXES, TURN_TABLES, Base, PendingAction, SchemaVersion
 from app.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -65,10 +65,19 @@ def _add_query_indexes(conn: Connection) -> None:
                 index.create(conn, checkfirst=True)
 
 
+def _add_turns(conn: Connection) -> None:
+    """Version 3: turns with their numbered events, browser sessions, and each action's changes."""
+    Base.metadata.create_all(conn, tables=[Base.metadata.tables[name] for name in TURN_TABLES])
+    if "changes" not in {c["name"] for c in inspect(conn).get_columns("pending_actions")}:
+        kind = PendingAction.__table__.c.changes.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE pending_actions ADD COLUMN changes {kind}"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         2, "indexes for usage/audit date ranges, conversation lists, action expiry", _add_query_indexes
     ),
+    Migration(3, "turns, turn events, web sessions; pending_actions.changes", _add_turns),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE[0]

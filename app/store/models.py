@@ -6,7 +6,9 @@ these rows, so no caller depends on a session being open.
 
 Schema history (see `migrations.py`): version 1 is the tables with their keys, unique constraints
 and foreign-key indexes; version 2 added the indexes named in `QUERY_INDEXES`, which serve the
-dashboard's date-range totals, the per-user conversation list and action expiry.
+dashboard's date-range totals, the per-user conversation list and action expiry; version 3 added
+turns, their numbered events and browser sessions (`TURN_TABLES`), and what each pending action
+will change (`pending_actions.changes`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -25,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -36,6 +40,8 @@ PRINCIPAL = String(128)  # user and organization ids come from the platform; kep
 ACTION_STATUSES = ("pending", "approved", "executing", "succeeded", "failed", "rejected", "expired")
 ACTION_RISKS = ("write", "destructive")
 MESSAGE_ROLES = ("user", "assistant")
+TURN_KINDS = ("message", "decision")
+TURN_STATUSES = ("running", "completed", "cancelled", "error")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -119,6 +125,9 @@ class PendingAction(Base):
     result: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # What approving will change, worked out against the platform's current state when proposed or
+    # edited: [{"target", "field", "before", "after"}]. NULL for actions proposed before version 3.
+    changes: Mapped[list[Any] | None] = mapped_column(JSONType, nullable=True)
 
     __table_args__ = (
         CheckConstraint(_in("status", ACTION_STATUSES), name="ck_pending_actions_status"),
@@ -191,6 +200,85 @@ class Feedback(Base):
         CheckConstraint("rating IN (-1, 1)", name="ck_feedback_rating"),
     )
 
+
+class Turn(Base):
+    """One unit of work in a conversation: a user's message answered, or a decision carried out.
+
+    At most one turn per conversation runs at a time (a partial unique index on the running ones),
+    whichever process started it. `heartbeat_at` is refreshed while it runs, so a turn whose
+    process died is recognised as interrupted. `view` is the turn's folded read model, written
+    when it ends, so a long conversation renders without replaying its events.
+    """
+
+    __tablename__ = "turns"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    conversation_id: Mapped[str] = mapped_column(ID, ForeignKey("conversations.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    # The user's message, or a decision in words ("Approved: Create track ...").
+    label: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[str] = mapped_column(PRINCIPAL)
+    organization_id: Mapped[str | None] = mapped_column(PRINCIPAL, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    stop: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    owner: Mapped[str] = mapped_column(String(200), default="")  # host:pid:boot of the runner
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The stored assistant message that answered (what feedback refers to), once known.
+    answer_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    view: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "number", name="uq_turns_conversation_number"),
+        CheckConstraint(_in("kind", TURN_KINDS), name="ck_turns_kind"),
+        CheckConstraint(_in("status", TURN_STATUSES), name="ck_turns_status"),
+        Index(
+            "ux_turns_one_running",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+        Index("ix_turns_started", "started_at"),
+    )
+
+
+class TurnEvent(Base):
+    """One event of a turn as the renderers received it, numbered within its conversation."""
+
+    __tablename__ = "turn_events"
+
+    conversation_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    turn_id: Mapped[str] = mapped_column(ID, ForeignKey("turns.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in browser: the dashboard's cookie holds a secret whose sha256 is `id`.
+
+    It keeps the platform token the assistant acts with, so a reload does not sign the user out;
+    it ends when the token does (or at sign-out).
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(PRINCIPAL)
+    user: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+#: Tables added by schema version 3.
+TURN_TABLES = ("turns", "turn_events", "web_sessions")
 
 #: Indexes added by schema version 2 (range queries, per-user lists, expiry). A database created
 #: at version 1 lacks them; the version 2 migration creates them.

@@ -104,6 +104,7 @@ class PendingActionData:
     result: Any | None
     error: str | None
     attempts: int
+    changes: list[dict[str, Any]] | None = None
 
     def is_expired(self, now: datetime) -> bool:
         """Past its expiry while still waiting: it may no longer be approved."""
@@ -132,6 +133,7 @@ class PendingActionData:
             result=row.result,
             error=row.error,
             attempts=row.attempts,
+            changes=list(row.changes) if row.changes is not None else None,
         )
 
 
@@ -241,3 +243,90 @@ class FeedbackData:
             rating=row.rating,
             comment=row.comment,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class TurnData:
+    id: str
+    conversation_id: str
+    number: int
+    kind: str  # message, decision
+    label: str
+    user_id: str
+    organization_id: str | None
+    status: str  # running, completed, cancelled, error
+    stop: str | None
+    owner: str
+    started_at: datetime
+    heartbeat_at: datetime
+    ended_at: datetime | None
+    cancel_requested: bool
+    answer_seq: int | None
+    view: dict[str, Any] | None
+
+    @staticmethod
+    def of(row: models.Turn) -> TurnData:
+        return TurnData(
+            id=row.id,
+            conversation_id=row.conversation_id,
+            number=row.number,
+            kind=row.kind,
+            label=row.label,
+            user_id=row.user_id,
+            organization_id=row.organization_id,
+            status=row.status,
+            stop=row.stop,
+            owner=row.owner,
+            started_at=row.started_at,
+            heartbeat_at=row.heartbeat_at,
+            ended_at=row.ended_at,
+            cancel_requested=bool(row.cancel_requested),
+            answer_seq=row.answer_seq,
+            view=dict(row.view) if row.view is not None else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEventData:
+    """A stored event: `payload` is the event's wire dict without its type, ids and seq."""
+
+    conversation_id: str
+    seq: int
+    turn_id: str
+    type: str
+    payload: dict[str, Any]
+    at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event's wire dict, as the renderers got it live."""
+        return {
+            "type": self.type,
+            **self.payload,
+            "conversation_id": self.conversation_id,
+            "turn_id": self.turn_id,
+            "seq": self.seq,
+        }
+
+    @staticmethod
+    def of(row: models.TurnEvent) -> TurnEventData:
+        return TurnEventData(
+            conversation_id=row.conversation_id,
+            seq=row.seq,
+            turn_id=row.turn_id,
+            type=row.type,
+            payload=dict(row.payload or {}),
+            at=row.at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WebSessionData:
+    id: str
+    user_id: str
+    user: dict[str, Any]
+    created_at: datetime
+    expires_at: datetime
+
+    @staticmethod
+    def of(row: models.WebSession) -> WebSessionData:
+        return WebSessionData(row.id, row.user_id, dict(row.user), row.created_at, row.expires_at)

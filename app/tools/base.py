@@ -59,6 +59,27 @@ class ToolResult:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One thing approving will change, against the platform's state when it was proposed.
+
+    `before` None: the thing does not exist yet; `after` None: it will be gone.
+    """
+
+    target: str  # "track 'Python Fundamentals'", "new project"
+    field: str  # "status", "students enrolled", "exists"
+    before: Any
+    after: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "field": self.field, "before": self.before, "after": self.after}
+
+
+def created(target: str, values: dict[str, Any]) -> list[Change]:
+    """A new resource: every field given goes from nothing to its value."""
+    return [Change(target, key, None, value) for key, value in values.items() if value not in (None, "", [])]
+
+
+@dataclass(frozen=True)
 class Plan:
     """What a write will do, worked out before anyone approves it.
 
@@ -70,6 +91,7 @@ class Plan:
     scope: list[tuple[str, str | None]] = field(default_factory=list)
     confirm_name: str | None = None  # destructive actions: the name the user must type back
     details: dict[str, Any] = field(default_factory=dict)
+    changes: list[Change] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

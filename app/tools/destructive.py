@@ -3,9 +3,11 @@ delete is never one careless click, and the plan shows what else goes with it.""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
-from app.tools.base import Plan, Tool, ToolContext, ToolInput, ToolResult
+from app.tools.base import Change, Plan, Tool, ToolContext, ToolInput, ToolResult
 from app.tools.lookups import org_of
 from app.tools.writes import CourseRef, TrackRef, _course, _project, _track
 
@@ -25,7 +27,16 @@ def plan_delete_project(ctx: ToolContext, a: DeleteProject) -> Plan:
         f"Delete project '{name}'{extra}{force}",
         scope=[(f"project {name}", project.get("organization_id"))],
         confirm_name=name,
+        changes=[Change(f"project '{name}'", "exists", _state(project, "track_count", "tracks"), None)],
     )
+
+
+def _state(resource: dict[str, Any], count_key: str, noun: str) -> str:
+    """How a resource stands before it is deleted: its status and what goes with it."""
+    parts = [str(resource.get("status") or "exists")]
+    if resource.get(count_key):
+        parts.append(f"{resource[count_key]} {noun}")
+    return ", ".join(parts)
 
 
 def run_delete_project(ctx: ToolContext, a: DeleteProject) -> ToolResult:
@@ -43,6 +54,9 @@ def plan_delete_track(ctx: ToolContext, a: TrackRef) -> Plan:
         f"Delete track '{name}'{extra}",
         scope=[(f"track {name}", track.get("organization_id"))],
         confirm_name=name,
+        changes=[
+            Change(f"track '{name}'", "exists", _state(track, "enrollment_count", "enrollments"), None),
+        ],
     )
 
 
@@ -54,10 +68,12 @@ def run_delete_track(ctx: ToolContext, a: TrackRef) -> ToolResult:
 def plan_delete_course(ctx: ToolContext, a: CourseRef) -> Plan:
     course = _course(ctx, a.course_id)
     title = str(course.get("title", a.course_id))
+    published = "published" if course.get("is_published") else "draft"
     return Plan(
         f"Delete course '{title}'",
         scope=[(f"course {title}", course.get("organization_id"))],
         confirm_name=title,
+        changes=[Change(f"course '{title}'", "exists", published, None)],
     )
 
 
@@ -81,6 +97,9 @@ def plan_remove_member(ctx: ToolContext, a: RemoveMember) -> Plan:
         f"Remove {role} {member.get('full_name') or ''} <{email}> from the organization",
         scope=[(f"member {email}", ctx.user.organization_id)],
         confirm_name=email,
+        changes=[
+            Change("organization", f"member {email}", f"{role} ({member.get('status', 'active')})", None)
+        ],
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import EmailStr, Field
 
-from app.tools.base import Plan, Tool, ToolContext, ToolInput, ToolResult
+from app.tools.base import Change, Plan, Tool, ToolContext, ToolInput, ToolResult, created
 from app.tools.lookups import Level, org_of
 
 
@@ -39,6 +39,13 @@ def _org_name(ctx: ToolContext) -> str:
     return str(_get(ctx, f"/organizations/{org_of(ctx)}").get("name", "your organization"))
 
 
+def _count(target: str, what: str, before: Any, added: int, *, up_to: bool = False) -> Change:
+    """A count that grows: before as the platform reports it, after by `added` (at most, if `up_to`)."""
+    if not isinstance(before, int):
+        return Change(target, what, None, f"+{added}")
+    return Change(target, what, before, f"up to {before + added}" if up_to else before + added)
+
+
 def _created(kind: str, data: Any, name_key: str = "name") -> ToolResult:
     name = data.get(name_key) if isinstance(data, dict) else None
     return ToolResult.success(
@@ -59,9 +66,11 @@ class CreateProject(ToolInput):
 
 def plan_create_project(ctx: ToolContext, a: CreateProject) -> Plan:
     weeks = f", {a.duration_weeks} weeks" if a.duration_weeks else ""
+    org = _org_name(ctx)
     return Plan(
-        f"Create project '{a.name}'{weeks} in {_org_name(ctx)}",
+        f"Create project '{a.name}'{weeks} in {org}",
         scope=[("your organization", ctx.user.organization_id)],
+        changes=created(f"new project in {org}", {**a.model_dump(mode="json"), "status": "draft"}),
     )
 
 
@@ -89,10 +98,15 @@ class CreateTrack(ToolInput):
 def plan_create_track(ctx: ToolContext, a: CreateTrack) -> Plan:
     project = _project(ctx, a.project_id)
     name = project.get("name", a.project_id)
+    values = {k: v for k, v in a.model_dump(mode="json").items() if k != "project_id"}
     return Plan(
         f"Create track '{a.name}' ({a.difficulty_level}) in project {name}",
         scope=[(f"project {name}", project.get("organization_id"))],
         details={"project_name": name},
+        changes=[
+            *created(f"new track in project {name}", {**values, "status": "draft"}),
+            _count(f"project {name}", "tracks", project.get("track_count"), 1),
+        ],
     )
 
 
@@ -112,6 +126,7 @@ def plan_publish_track(ctx: ToolContext, a: TrackRef) -> Plan:
     return Plan(
         f"Publish track '{track.get('name', a.track_id)}' (students can then enroll)",
         scope=[(f"track {track.get('name')}", track.get("organization_id"))],
+        changes=[Change(f"track '{track.get('name')}'", "status", track.get("status"), "published")],
     )
 
 
@@ -133,6 +148,15 @@ def plan_enroll_track(ctx: ToolContext, a: EnrollInTrack) -> Plan:
     return Plan(
         f"Enroll {len(a.student_emails)} student(s) in track '{track.get('name', a.track_id)}': {shown}",
         scope=[(f"track {track.get('name')}", track.get("organization_id"))],
+        changes=[
+            _count(
+                f"track '{track.get('name')}'",
+                "students enrolled",
+                track.get("enrollment_count"),
+                len(a.student_emails),
+                up_to=True,
+            )
+        ],
     )
 
 
@@ -157,6 +181,10 @@ def plan_assign_instructor(ctx: ToolContext, a: AssignInstructor) -> Plan:
     return Plan(
         f"Assign instructor {a.instructor_email} to track '{track.get('name', a.track_id)}'",
         scope=[(f"track {track.get('name')}", track.get("organization_id"))],
+        changes=[
+            Change(f"track '{track.get('name')}'", f"instructor {a.instructor_email}", None, "assigned"),
+            _count(f"track '{track.get('name')}'", "instructors", track.get("instructor_count"), 1),
+        ],
     )
 
 
@@ -186,8 +214,13 @@ def plan_onboard(ctx: ToolContext, a: OnboardInstructor) -> Plan:
         scope.append((f"project {project.get('name')}", project.get("organization_id")))
     who = f"{a.full_name} <{a.email}>" if a.full_name else str(a.email)
     where = f" with access to {', '.join(names)}" if names else ""
+    org = _org_name(ctx)
+    changes = [Change(org, f"member {a.email}", None, "instructor (pending until they verify their email)")]
+    changes.extend(Change(f"project {n}", f"access for {a.email}", None, "granted") for n in names)
     return Plan(
-        f"Invite instructor {who} to {_org_name(ctx)}{where} (they verify their email to join)", scope=scope
+        f"Invite instructor {who} to {org}{where} (they verify their email to join)",
+        scope=scope,
+        changes=changes,
     )
 
 
@@ -226,7 +259,12 @@ def plan_create_course(ctx: ToolContext, a: CreateCourse) -> Plan:
         track = _track(ctx, a.track_id)
         where = f" in track '{track.get('name', a.track_id)}'"
         scope.append((f"track {track.get('name')}", track.get("organization_id")))
-    return Plan(f"Create course '{a.title}' ({a.difficulty_level}){where}", scope=scope)
+    values = {k: v for k, v in a.model_dump(mode="json").items() if k != "track_id"}
+    return Plan(
+        f"Create course '{a.title}' ({a.difficulty_level}){where}",
+        scope=scope,
+        changes=created(f"new course{where}", {**values, "published": False}),
+    )
 
 
 def run_create_course(ctx: ToolContext, a: CreateCourse) -> ToolResult:
@@ -245,6 +283,7 @@ def plan_publish_course(ctx: ToolContext, a: CourseRef) -> Plan:
     return Plan(
         f"Publish course '{course.get('title', a.course_id)}'",
         scope=[(f"course {course.get('title')}", course.get("organization_id"))],
+        changes=[Change(f"course '{course.get('title')}'", "published", course.get("is_published"), True)],
     )
 
 
@@ -263,6 +302,9 @@ def plan_enroll_course(ctx: ToolContext, a: EnrollInCourse) -> Plan:
     return Plan(
         f"Enroll {a.student_email} in course '{course.get('title', a.course_id)}'",
         scope=[(f"course {course.get('title')}", course.get("organization_id"))],
+        changes=[
+            Change(f"course '{course.get('title')}'", f"enrollment of {a.student_email}", None, "enrolled")
+        ],
     )
 
 
@@ -281,6 +323,7 @@ def plan_publish_project(ctx: ToolContext, a: ProjectRef) -> Plan:
     return Plan(
         f"Publish project '{project.get('name', a.project_id)}'",
         scope=[(f"project {project.get('name')}", project.get("organization_id"))],
+        changes=[Change(f"project '{project.get('name')}'", "status", project.get("status"), "active")],
     )
 
 

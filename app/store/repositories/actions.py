@@ -69,6 +69,7 @@ class ActionRepository:
         digest: str | None = None,
         confirm_name: str | None = None,
         action_id: str | None = None,
+        changes: list[dict[str, Any]] | None = None,
     ) -> PendingActionData:
         """Store a new pending action. `digest` defaults to `arguments_digest(arguments)`.
 
@@ -88,6 +89,7 @@ class ActionRepository:
             idempotency_key=idempotency_key,
             risk=risk,
             confirm_name=confirm_name,
+            changes=changes,
             status="pending",
             expires_at=expires_at,
             created_at=self._db.clock(),
@@ -187,6 +189,7 @@ class ActionRepository:
         preview: str,
         *,
         confirm_name: str | None = None,
+        changes: builtins.list[dict[str, Any]] | None = None,
     ) -> bool:
         """Replace an edited action's arguments, digest and preview; only while it is pending.
 
@@ -196,6 +199,8 @@ class ActionRepository:
         values: dict[str, Any] = {"arguments": arguments, "digest": digest, "preview": preview}
         if confirm_name is not None:
             values["confirm_name"] = confirm_name
+        if changes is not None:
+            values["changes"] = changes
         stmt = (
             update(PendingAction)
             .where(PendingAction.id == action_id, PendingAction.status == "pending")

@@ -138,6 +138,7 @@ def test_delimiters_inside_retrieved_text_are_neutralised() -> None:
 
 # --- events ------------------------------------------------------------------------------------
 EVENT_TYPES = {
+    ev.TurnStarted: "turn_started",
     ev.Thinking: "thinking",
     ev.ContextRetrieved: "context_retrieved",
     ev.TextDelta: "text_delta",
@@ -165,7 +166,8 @@ def test_event_fields_reach_the_wire() -> None:
         "c", provider="anthropic", model="m", cache_read_tokens=7, cost_usd=None
     ).to_dict()
     assert wire["cache_read_tokens"] == 7 and wire["cost_usd"] is None and wire["type"] == "usage"
-    assert ev.ErrorEvent("c", message="x", code="rate_limited", retryable=True).to_dict() == {
-        "type": "error", "conversation_id": "c", "message": "x", "code": "rate_limited", "retryable": True,
+    assert ev.ErrorEvent("c", message="x", code="rate_limited", retryable=True, turn_id="t", seq=4).to_dict() == {
+        "type": "error", "conversation_id": "c", "turn_id": "t", "seq": 4, "message": "x",
+        "code": "rate_limited", "retryable": True,
     }  # fmt: skip
     assert set(EVENT_TYPES.values()) == set(ev.EventType.__args__)  # type: ignore[attr-defined]
