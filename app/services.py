@@ -81,16 +81,29 @@ class Services:
         """Log in to the platform as a user; the assistant then acts with that user's token."""
         with self.platform() as client:
             session = client.login(email, password)
-        u = session.user
-        return UserContext(
-            user_id=u.id,
-            email=u.email,
-            full_name=u.full_name,
-            role=u.role,
-            organization_id=u.organization_id,
-            token=session.token,
-            platform_permissions=u.permissions or None,
-        )
+        return _user_of(session.user, session.token)
+
+    def refresh_user(self, user: UserContext) -> UserContext:
+        """The user as the platform sees them now (raises PlatformError if the token is no longer good)."""
+        with self.platform(user.token) as client:
+            return _user_of(client.me(), user.token)
+
+    def organization_name(self, user: UserContext) -> str:
+        """The user's organization by name ("" for none; the id if the platform cannot say)."""
+        if not user.organization_id:
+            return ""
+        try:
+            with self.platform(user.token) as client:
+                return str(
+                    client.get(f"/organizations/{user.organization_id}").get("name") or user.organization_id
+                )
+        except Exception:
+            return user.organization_id
+
+    @property
+    def embedded_platform(self) -> bool:
+        """True when the bundled sandbox runs in this process (its demo accounts may be offered)."""
+        return self.sandbox is not None
 
     def close(self) -> None:
         if self._closed:
@@ -101,6 +114,18 @@ class Services:
         if self.sandbox is not None:
             self.sandbox.stop()
         self.store.close()
+
+
+def _user_of(u: Any, token: str) -> UserContext:
+    return UserContext(
+        user_id=u.id,
+        email=u.email,
+        full_name=u.full_name,
+        role=u.role,
+        organization_id=u.organization_id,
+        token=token,
+        platform_permissions=u.permissions or None,
+    )
 
 
 def start_bundled_sandbox(settings: Settings) -> Any:

@@ -1,44 +1,57 @@
-"""How one retrieved chunk is shown: where it is, why it was picked, and its text."""
+"""How one retrieved chunk is shown: where it is, why it was picked (every ranker's score and rank),
+and its text numbered with the file's own line numbers. Used by the search page and the chat's
+Context panel alike."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
-from app.retrieval.types import RetrievedChunk
-
-LANGUAGE = {
-    "python": "python", "markdown": "markdown", "sql": "sql", "yaml": "yaml", "json": "json",
-    "toml": "toml", "ini": "ini", "typescript": "typescript", "javascript": "javascript",
-    "html": "html", "shell": "bash",
-}  # fmt: skip
-SIGNALS = (
-    ("bm25", "BM25"),
-    ("dense", "Dense (chunk card)"),
-    ("file_card", "Dense (file card)"),
-    ("rrf", "Fused (RRF)"),
-)
+from components.panels import LANGUAGE, chunk_title, numbered, ranker_evidence
 
 
-def render_result(rank: int, chunk: RetrievedChunk) -> None:
-    title = f"**{rank}. `{chunk.citation}`**"
-    if chunk.symbol:
-        title += f" — {chunk.symbol}"
-    route = chunk.metadata.get("route")
-    if route:
-        title += f"  `{route}`"
-    with st.container(border=True):
-        st.markdown(title)
-        cols = st.columns(len(SIGNALS))
-        for col, (key, label) in zip(cols, SIGNALS, strict=True):
-            value = chunk.scores.get(key)
-            rank_of = chunk.scores.get(
-                f"{'dense_chunks' if key == 'dense' else 'dense_files' if key == 'file_card' else key}_rank"
+def evidence_line(chunk: dict[str, Any], rank: int) -> str:
+    parts = []
+    for row in ranker_evidence(chunk, rank):
+        score = (
+            "—"
+            if row["score"] is None
+            else f"{row['score']:.3f}"
+            if row["score"] < 1
+            else f"{row['score']:.2f}"
+        )
+        where = f" (#{row['rank']})" if row["rank"] else ""
+        parts.append(f"{row['ranker']} **{score}**{where}")
+    return " · ".join(parts)
+
+
+def render_chunk(
+    chunk: dict[str, Any], rank: int, *, compact: bool = False, expanded: bool = False, key: str = ""
+) -> None:
+    with st.container(border=True, key=key or None):
+        st.markdown(f"**{rank}.** {chunk_title(chunk)}")
+        if compact:
+            st.caption(evidence_line(chunk, rank))
+        else:
+            rows = ranker_evidence(chunk, rank)
+            for col, row in zip(st.columns(len(rows)), rows, strict=True):
+                shown = "—" if row["score"] is None else f"{row['score']:.3f}"
+                col.metric(
+                    row["ranker"],
+                    shown,
+                    help=f"rank {row['rank']} in this ranker"
+                    if row["rank"]
+                    else "no signal from this ranker",
+                )
+        label = f"{chunk.get('kind')} · {chunk.get('unit')} · lines {chunk.get('start_line')}-{chunk.get('end_line')}"
+        with st.expander(label, expanded=expanded):
+            st.code(
+                numbered(str(chunk.get("text", "")), int(chunk.get("start_line") or 1)),
+                language=LANGUAGE.get(str(chunk.get("kind"))),
             )
-            shown = "—" if value is None else f"{value:.3f}"
-            col.metric(
-                label,
-                shown,
-                help=f"rank {int(rank_of)} in this ranker" if rank_of else "no signal from this ranker",
-            )
-        with st.expander(f"{chunk.kind} · {chunk.unit} · lines {chunk.start_line}-{chunk.end_line}"):
-            st.code(chunk.text, language=LANGUAGE.get(chunk.kind), line_numbers=True)
+
+
+def render_result(rank: int, chunk: Any) -> None:
+    """A RetrievedChunk from the retriever (the search page)."""
+    render_chunk(chunk.as_dict(), rank)

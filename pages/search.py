@@ -1,24 +1,20 @@
-"""Search the index: the minimal page `make run` serves until the dashboard lands."""
+"""Search the index directly: the files the retriever picks for a query, with every ranker's score.
+
+Kept reachable beside the chat (whose Context panel shows the same per turn) until the Retrieval
+lab replaces it.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app.config import get_settings
 from app.retrieval.index_reader import IndexReader
-from app.retrieval.service import RetrievalService
 from components.search_results import render_result
+from components.session import load_services
 from indexing.catalog import Catalog
 
-
-@st.cache_resource(show_spinner="Loading the search index and the embedding model ...")
-def retrieval() -> RetrievalService:
-    service = RetrievalService(get_settings())
-    service.search("warm up", 1)  # load the model and the index now, not on the first question
-    return service
-
-
-settings = get_settings()
+svc = load_services()
+settings = svc.settings
 index_dir = settings.resolved_index_dir
 st.title("Search the Course Creator codebase")
 
@@ -48,7 +44,7 @@ with st.form("search"):
     submitted = st.form_submit_button("Search", type="primary")
 
 if query.strip():
-    result = retrieval().search(query, k)
+    result = svc.retrieval.search(query, k)
     if result is None or not result.chunks:
         st.warning("Nothing matched. Try other words (names of endpoints, fields or rules work well).")
     else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -66,6 +67,11 @@ class LiveTurn:
 
     def follow(self, after_seq: int = 0, *, timeout: float | None = None) -> Iterator[Event]:
         """Events with seq > `after_seq`, as they come, until the turn ends (or `timeout` passes idle)."""
+        for batch in self.batches(after_seq, timeout=timeout):
+            yield from batch
+
+    def batches(self, after_seq: int = 0, *, timeout: float | None = None) -> Iterator[list[Event]]:
+        """Like `follow`, but everything that arrived since the last look at once (fewer redraws)."""
         index = 0
         while True:
             with self._cond:
@@ -74,11 +80,11 @@ class LiveTurn:
                         return
                 batch = self._events[index:]
                 index = len(self._events)
-                finished = self._done
-            for event in batch:
-                if event.seq > after_seq:
-                    yield event
-            if finished and index >= len(self.events()):
+                finished = self._done and index >= len(self._events)
+            batch = [e for e in batch if e.seq > after_seq]
+            if batch:
+                yield batch
+            if finished:
                 return
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -95,6 +101,31 @@ class LiveTurn:
         with self._cond:
             self._done = True
             self._cond.notify_all()
+
+
+def follow_turn(
+    runner: TurnRunner, conversation_id: str, turn_id: str, after_seq: int = 0, *, poll_s: float = 0.25
+) -> Iterator[list[dict[str, Any]]]:
+    """Batches of a running turn's wire events after `after_seq`, until it ends.
+
+    A turn running in this process is followed live; one running in another process (the API
+    server, another dashboard) is followed through the store, polled every `poll_s`.
+    """
+    live = runner.live(conversation_id)
+    if live is not None and live.id == turn_id:
+        for batch in live.batches(after_seq):
+            yield [e.to_dict() for e in batch]
+        return
+    store = runner.store
+    while True:
+        turn = store.turns.get(turn_id)
+        events = store.turns.events(conversation_id, turn_id=turn_id, after_seq=after_seq)
+        if events:
+            after_seq = events[-1].seq
+            yield [e.to_dict() for e in events]
+        if turn is None or turn.status != "running":
+            return
+        time.sleep(poll_s)
 
 
 class TurnRunner:

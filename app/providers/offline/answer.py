@@ -62,7 +62,7 @@ def extractive_answer(question: str, passages: Sequence[Mapping[str, Any]]) -> s
             + (f" ({route})" if route else "")
         )
         body = "\n".join(f"    {line}" for line in best_lines(question, str(p.get("text", ""))))
-        parts.append(f"{head}\n{body}")
+        parts.append(f"{head}\n\n{body}")  # a blank line: the extract is a code block in Markdown
     parts.append(
         "\nWith an LLM configured (ANTHROPIC_API_KEY), I would answer in my own words from these sources."
     )

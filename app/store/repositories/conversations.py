@@ -66,12 +66,22 @@ class ConversationRepository:
             return None if row is None else ConversationData.of(row)
 
     def list_for_user(
-        self, user_id: str, *, organization_id: str | None = None, limit: int = 50, offset: int = 0
+        self,
+        user_id: str,
+        *,
+        organization_id: str | None = None,
+        title_contains: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
     ) -> list[ConversationData]:
-        """The user's conversations, most recently active first."""
+        """The user's conversations, most recently active first (titles containing a text, any case)."""
         stmt = select(Conversation).where(Conversation.user_id == user_id)
         if organization_id is not None:
             stmt = stmt.where(Conversation.organization_id == organization_id)
+        if title_contains:
+            stmt = stmt.where(
+                func.lower(Conversation.title).contains(title_contains.lower(), autoescape=True)
+            )
         stmt = (
             stmt.order_by(Conversation.updated_at.desc(), Conversation.created_at.desc(), Conversation.id)
             .limit(limit)

@@ -1,0 +1,45 @@
+"""The "This conversation" panel: tokens by kind, cost and latency per turn and in total."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app.conversation.view import TurnView
+from components.charts import tokens_per_turn
+from components.panels import format_cost, format_latency, usage_frame, usage_totals
+
+
+def render_usage(turns: list[TurnView], mode_label: str) -> None:
+    frame = usage_frame(turns)
+    if frame.empty:
+        st.info("No model calls yet. Tokens, cost and latency of every turn appear here as you chat.")
+        return
+    totals = usage_totals(frame)
+    a, b, c = st.columns(3)
+    a.metric("Input tokens", f"{totals['input_tokens']:,}", help="Includes nothing read from the cache")
+    b.metric("Output tokens", f"{totals['output_tokens']:,}")
+    c.metric("Cost", format_cost(totals["cost_usd"], totals["unpriced_calls"]), help=mode_label)
+    d, e, f = st.columns(3)
+    d.metric("Cache read", f"{totals['cache_read_tokens']:,}")
+    e.metric("Cache write", f"{totals['cache_write_tokens']:,}")
+    f.metric("Time", format_latency(totals["latency_ms"]), help="Wall time of every turn, added up")
+    st.plotly_chart(tokens_per_turn(frame), width="stretch", config={"displayModeBar": False})
+    shown = pd.DataFrame(
+        {
+            "turn": frame["turn"],
+            "message": frame["label"],
+            "in": frame["input_tokens"],
+            "out": frame["output_tokens"],
+            "cache w": frame["cache_write_tokens"],
+            "cache r": frame["cache_read_tokens"],
+            "cost": [
+                format_cost(c if pd.notna(c) else None, u)
+                for c, u in zip(frame["cost_usd"], frame["unpriced_calls"], strict=True)
+            ],
+            "time": [format_latency(ms) for ms in frame["latency_ms"]],
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch")
+    if totals["cost_usd"] is None:
+        st.caption("The model used has no price in the table, so its cost is unknown (not $0).")
