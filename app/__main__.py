@@ -19,21 +19,22 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
+from app.actions.service import ActionError
 from app.config import Settings
-from app.conversation import decisions
 from app.conversation import events as ev
-from app.conversation.turn import run_turn
+from app.conversation.runner import LiveTurn
 from app.permissions.policy import UserContext
 from app.platform.errors import PlatformError, PlatformUnavailableError
 from app.providers.base import Provider
 from app.providers.registry import build_provider, resolve_provider_name
 from app.services import Services, build_services
+from app.store import TurnBusyError
 from app.store.records import PendingActionData
 
 EXIT_SETUP = 2
@@ -65,10 +66,6 @@ class Waiting:
         return Waiting(action_id, a.preview, a.risk, a.digest, a.confirm_name, dict(a.arguments), retry)
 
 
-def edit_events(*args: Any, cancel: threading.Event) -> Iterator[ev.Event]:
-    return decisions.edit(*args)  # an edit calls no model: nothing to cancel
-
-
 def out(text: str = "", end: str = "\n") -> None:
     sys.stdout.write(text + end)
     sys.stdout.flush()
@@ -88,6 +85,7 @@ class ChatSession:
         self.services = services
         self.user = user
         self.deps = services.turn_deps()
+        self.runner = services.runner
         self.conversation_id = self.new_conversation()
         self.proposals: list[Waiting] = []
         self.streaming = False
@@ -119,7 +117,7 @@ class ChatSession:
             elif text.startswith("/"):
                 out(f"Unknown command {text.split()[0]}. {HELP}")
             elif text:
-                self.run(run_turn, self.deps, self.conversation_id, self.user, text)
+                self.run(self.runner.send, self.deps, self.conversation_id, self.user, text)
             try:
                 self.decide_all()
             except KeyboardInterrupt:
@@ -127,16 +125,24 @@ class ChatSession:
                 out("\n(left waiting; /pending shows it)")
 
     # --- running and rendering ----------------------------------------------------------------
-    def run(self, events: Callable[..., Iterator[ev.Event]], *args: Any, **kwargs: Any) -> None:
-        """Render `events(*args, cancel=...)`; Ctrl-C meanwhile cancels the turn, not the chat."""
-        cancel = threading.Event()
+    def run(self, start: Callable[..., LiveTurn], *args: Any, **kwargs: Any) -> None:
+        """Start a turn (in the runner's worker thread, like the dashboard) and render its events;
+        Ctrl-C meanwhile cancels the turn, not the chat."""
+        try:
+            live = start(*args, **kwargs)
+        except ActionError as exc:
+            out(f"  error (action_refused): {exc}")
+            return
+        except (TurnBusyError, LookupError) as exc:
+            out(f"  error (busy): {exc}")
+            return
         previous: Any = None
         if threading.current_thread() is threading.main_thread():
-            previous = signal.signal(signal.SIGINT, lambda _sig, _frame: cancel.set())
+            previous = signal.signal(signal.SIGINT, lambda _sig, _frame: self.runner.cancel(live.id))
         try:
-            for event in events(*args, **kwargs, cancel=cancel):
+            for event in live.follow():
                 self.render(event)
-        except Exception as exc:  # an engine bug must not end the chat with a traceback
+        except Exception as exc:  # a rendering bug must not end the chat with a traceback
             self.end_stream()
             out(f"  error (internal): {type(exc).__name__}: {exc}")
         finally:
@@ -217,7 +223,7 @@ class ChatSession:
                     if confirm is None:
                         return False
                 self.run(
-                    decisions.approve, self.deps, self.user, w.action_id, expected_digest=w.digest,
+                    self.runner.approve, self.deps, self.user, w.action_id, expected_digest=w.digest,
                     confirm_text=confirm,
                 )  # fmt: skip
                 return True
@@ -229,12 +235,12 @@ class ChatSession:
                 if changes:
                     before = len(self.proposals)
                     new_args = {**w.arguments, **changes}
-                    self.run(edit_events, self.deps, self.user, w.action_id, new_args)
+                    self.run(self.runner.edit, self.deps, self.user, w.action_id, new_args)
                     if len(self.proposals) > before:
                         w = self.proposals.pop()
                 continue
             reason = ask("Reason (optional): ")
-            self.run(decisions.reject, self.deps, self.user, w.action_id, reason or "")
+            self.run(self.runner.reject, self.deps, self.user, w.action_id, reason or "")
             return True
 
     def ask_edits(self, w: Waiting) -> dict[str, Any]:
