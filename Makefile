@@ -42,7 +42,7 @@ index: setup
 	$(PY) -m indexing ensure
 
 run: setup index
-	$(BIN)/streamlit run streamlit_app.py --server.headless true --browser.gatherUsageStats false
+	$(PY) -m app dashboard
 
 lint: setup-dev
 	$(BIN)/ruff check .

@@ -21,18 +21,19 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from app.actions.service import ActionError
-from app.config import Settings
+from app.config import PROJECT_ROOT, Settings
 from app.conversation import events as ev
 from app.conversation.runner import LiveTurn
 from app.permissions.policy import UserContext
 from app.platform.errors import PlatformError, PlatformUnavailableError
 from app.providers.base import Provider
-from app.providers.registry import build_provider, resolve_provider_name
+from app.providers.registry import build_provider, provider_mode_label, resolve_provider_name
 from app.services import Services, build_services
 from app.store import TurnBusyError
 from app.store.records import PendingActionData
@@ -317,9 +318,37 @@ def chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def dashboard(args: argparse.Namespace) -> int:
+    """Replace this process with the Streamlit server, bound where the settings say."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise SetupError(f"invalid settings: {exc.errors()[0].get('msg')}") from exc
+    streamlit = Path(sys.executable).with_name("streamlit")
+    host, port = args.host or settings.dashboard_host, str(args.port or settings.dashboard_port)
+    command = [
+        str(streamlit),
+        "run",
+        str(PROJECT_ROOT / "streamlit_app.py"),
+        "--server.address",
+        host,
+        "--server.port",
+        port,
+    ]
+    out(f"Dashboard: http://{host}:{port} (mode: {provider_mode_label(settings)})")
+    os.chdir(PROJECT_ROOT)
+    os.execv(command[0], command)
+    return 0  # not reached
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description="Course Creator AI Assistant")
     commands = parser.add_subparsers(dest="command", required=True)
+    d = commands.add_parser(
+        "dashboard", help="start the dashboard (Streamlit) on DASHBOARD_HOST:DASHBOARD_PORT"
+    )
+    d.add_argument("--host", help="overrides DASHBOARD_HOST")
+    d.add_argument("--port", type=int, help="overrides DASHBOARD_PORT")
     p = commands.add_parser("chat", help="a plain terminal chat (sign in as a platform user)")
     p.add_argument("--email", help="platform login (or CCA_CHAT_EMAIL, or asked)")
     p.add_argument("--password", help="platform password (or CCA_CHAT_PASSWORD, or asked)")
@@ -328,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="  [%(levelname)s] %(message)s")
     try:
-        return chat(args)
+        return dashboard(args) if args.command == "dashboard" else chat(args)
     except SetupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_SETUP

@@ -125,6 +125,13 @@ class Settings(BaseSettings):
         6, description="Model calls one user turn may make (tool loops are bounded by this)."
     )
 
+    # --- dashboard -----------------------------------------------------------------------------
+    dashboard_host: str = Field(
+        "127.0.0.1",
+        description="Interface the dashboard (`make run`) listens on; 0.0.0.0 exposes it to the network.",
+    )
+    dashboard_port: int = Field(8501, description="Port of the dashboard.")
+
     # --- approvals -----------------------------------------------------------------------------
     action_ttl_minutes: int = Field(
         30, description="Minutes a proposed action waits for approval before it expires."

@@ -18,8 +18,8 @@ from streamlit.testing.v1 import AppTest
 from app.config import get_settings
 from indexing.builder import IndexBuilder
 from indexing.embedder import shared_embedder
-from sandbox.app import create_app
-from sandbox.settings import DEFAULT_PLATFORM_CONFIG, SandboxSettings
+from sandbox.settings import DEFAULT_PLATFORM_CONFIG
+from tests.support.dashboard import sandbox_index, seeded_sandbox_db
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "streamlit_app.py")
@@ -50,25 +50,6 @@ def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     _forget_services()
     yield tmp_path / "index"
     _forget_services()
-
-
-@pytest.fixture(scope="session")
-def seeded_sandbox_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("ui-platform") / "sandbox.db"
-    engine = create_app(
-        SandboxSettings(database_url=f"sqlite:///{path}", platform_config=DEFAULT_PLATFORM_CONFIG)
-    ).state.sandbox.engine
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
-
-
-@pytest.fixture(scope="session")
-def sandbox_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    index = tmp_path_factory.mktemp("ui-index") / "index"
-    IndexBuilder(index, lambda: shared_embedder()).build(REPO / "sandbox")
-    return index
 
 
 @pytest.fixture

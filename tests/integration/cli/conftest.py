@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from tests.fakes.fixtures import anthropic_server  # noqa: F401
+from tests.fakes.fixtures import anthropic_server

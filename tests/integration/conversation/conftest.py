@@ -24,7 +24,7 @@ from app.services import Services, build_services
 from sandbox.app import create_app
 from sandbox.server import RunningSandbox, start_in_thread
 from sandbox.settings import DEFAULT_PLATFORM_CONFIG, SandboxSettings
-from tests.fakes.fixtures import anthropic_server, openai_server  # noqa: F401
+from tests.fakes.fixtures import anthropic_server, openai_server
 
 ADMIN_A = ("maya.patel@northwind-academy.example", "OrgAdmin#2024")
 INSTRUCTOR_A = ("daniel.kim@northwind-academy.example", "Instructor#2024")

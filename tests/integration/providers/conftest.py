@@ -10,7 +10,7 @@ import pytest
 from app.providers.anthropic_provider import AnthropicProvider
 from app.providers.openai_provider import OpenAIProvider
 from tests.fakes.anthropic_server import FakeAnthropicServer
-from tests.fakes.fixtures import anthropic_server, openai_server  # noqa: F401
+from tests.fakes.fixtures import anthropic_server, openai_server
 from tests.fakes.openai_server import FakeOpenAIServer
 
 FAST = {"timeout_s": 5.0, "max_retries": 2, "max_tokens": 2048, "retry_backoff_s": 0.01}

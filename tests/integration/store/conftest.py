@@ -1,6 +1,6 @@
 """Database fixtures for the store's tests: every `store` test runs on SQLite and PostgreSQL."""
 
-from tests.support.fixtures import (  # noqa: F401
+from tests.support.fixtures import (
     backend,
     database_url,
     postgres_admin_url,

@@ -1,6 +1,6 @@
 """Fixtures for the usage tests: a store on both backends (ledger, budget) and the local Redis."""
 
-from tests.support.fixtures import (  # noqa: F401
+from tests.support.fixtures import (
     backend,
     database_url,
     postgres_admin_url,
