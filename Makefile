@@ -13,6 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export PYTHONDONTWRITEBYTECODE := 1
 
+CHROMIUM      ?= /usr/bin/chromium
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 
@@ -30,9 +31,14 @@ $(RUNTIME_STAMP): requirements.txt | $(PY)
 	touch $@
 
 # torch first, pinned to the local CPU build, so nothing pulls the CUDA wheels.
+# The end-to-end tests drive Debian's Chromium (never `playwright install`): installed here when
+# missing; where it cannot be (no root, no apt), those tests skip and say why.
 $(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.txt
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -r requirements-dev.txt
+	@test -x $(CHROMIUM) || apt-get install -y -q chromium >/dev/null 2>&1 \
+		|| (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1) \
+		|| echo "warning: could not install chromium; the end-to-end tests will be skipped"
 	touch $@
 
 setup: $(RUNTIME_STAMP)

@@ -25,9 +25,18 @@ else:
     render_identity(svc, user)
     navigation = st.navigation(
         {
-            "Assistant": [st.Page("pages/chat.py", title="Chat", icon=":material/forum:", default=True)],
+            "Assistant": [
+                st.Page(
+                    "pages/chat.py", title="Chat", icon=":material/forum:", url_path="assistant", default=True
+                )
+            ],
             "Engineering": [
-                st.Page("pages/search.py", title="Search the codebase", icon=":material/search:")
+                st.Page(
+                    "pages/search.py",
+                    title="Search the codebase",
+                    icon=":material/search:",
+                    url_path="code-search",
+                )
             ],
         }
     )

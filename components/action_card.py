@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from app.conversation.view import ActionView
 from components.forms import FormField, form_fields, from_arguments, to_arguments
-from components.panels import STATUS_ICONS, argument_rows, change_rows, expires_in
+from components.panels import STATUS_ICONS, argument_rows, change_lines, expires_in
 
 Approve = Callable[[ActionView, str | None], None]
 Reject = Callable[[ActionView, str], None]
@@ -35,8 +35,11 @@ def render_action(action: ActionView, model: type[BaseModel] | None, now: dateti
             + (expires_in(action, now) if action.waiting else f"failed: {action.error or 'unknown error'}")
         )
         if action.changes:
-            st.markdown("**What will change**")
-            st.dataframe(pd.DataFrame(change_rows(action.changes)), hide_index=True, width="stretch")
+            lines = ["**What will change**"]
+            for target, fields in change_lines(action.changes):
+                lines.append(f"- {target}")
+                lines.extend(f"    - {line}" for line in fields)
+            st.markdown("\n".join(lines))
         with st.expander("Arguments"):
             st.dataframe(pd.DataFrame(argument_rows(action.arguments)), hide_index=True, width="stretch")
         if busy:

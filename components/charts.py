@@ -38,3 +38,25 @@ def tokens_per_turn(frame: pd.DataFrame) -> go.Figure:
         yaxis={"title": None},
     )
     return fig
+
+
+def latency_per_turn(frame: pd.DataFrame) -> go.Figure:
+    """Bars of each turn's wall time in seconds (from `panels.usage_frame`)."""
+    fig = go.Figure()
+    if not frame.empty:
+        fig.add_bar(
+            x=[f"#{n}" for n in frame["turn"]],
+            y=(frame["latency_ms"] / 1000).round(2).tolist(),
+            marker_color="#4C78A8",
+            customdata=frame["label"].tolist(),
+            hovertemplate="%{customdata}<br>%{y:.2f} s<extra></extra>",
+        )
+    fig.update_layout(
+        height=220,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title={"text": "Time per turn (s)", "font": {"size": 14}},
+        xaxis={"type": "category", "title": None},
+        yaxis={"title": None, "rangemode": "tozero"},
+        showlegend=False,
+    )
+    return fig

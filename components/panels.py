@@ -133,6 +133,22 @@ def change_rows(changes: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     ]
 
 
+def change_lines(changes: Sequence[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """What will change, grouped by what it changes: [(target, ["field: before → after", ...])]."""
+    groups: dict[str, list[str]] = {}
+    for row in change_rows(changes):
+        before, after = row["before"], row["after"]
+        field = row["field"].replace("_", " ")
+        if before == "—":
+            line = f"{field}: **{after}**"
+        elif after == "(deleted)":
+            line = f"{field}: ~~{before}~~ → **deleted**"
+        else:
+            line = f"{field}: {before} → **{after}**"
+        groups.setdefault(row["what"], []).append(line)
+    return list(groups.items())
+
+
 def argument_rows(arguments: dict[str, Any]) -> list[dict[str, str]]:
     return [{"argument": k, "value": _shown(v, "(not set)")} for k, v in arguments.items()]
 

@@ -1,14 +1,13 @@
 """How one turn of a conversation is shown: the user's message (or decision), the steps, the
-answer with its citations, what it proposed and what it cost; and how a running turn is followed."""
+answer with its citations, what it proposed and what it cost; and a turn still running."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable
 
 import streamlit as st
 
-from app.conversation.view import ActionView, TurnFold, TurnView
+from app.conversation.view import ActionView, TurnView
 from components.panels import STATUS_ICONS, cited_chunks, turn_usage_line, with_citation_badges
 
 STEP_ICONS = {
@@ -141,39 +140,15 @@ def _feedback(
     st.feedback("thumbs", key=key, on_change=lambda: on_feedback(turn, st.session_state.get(key)))
 
 
-def follow_live(
-    turn: TurnView, batches: Iterable[list[dict[str, Any]]], on_stop: Callable[[], None]
-) -> TurnView:
-    """Draw a running turn as its events arrive; returns its view when it ends."""
-    folder = TurnFold()
-    folder.view = turn
+def render_running(turn: TurnView, on_stop: Callable[[], None]) -> None:
+    """A running turn as far as it got: its steps so far, the text streamed so far, and Stop."""
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
-        status = st.status(_status_label(turn), expanded=False)
-        shown_steps = 0
-        text = st.empty()
-        st.button(
-            "Stop", key=f"stop-{turn.id}", on_click=on_stop, icon=":material/stop_circle:", type="secondary"
-        )
-        for step in turn.steps:
-            status.write(f"{STEP_ICONS.get(step.kind, '•')} {step.title}")
-            shown_steps += 1
+        with st.status(_status_label(turn), expanded=False):
+            for step in turn.steps:
+                st.markdown(f"{STEP_ICONS.get(step.kind, '•')} {step.title}")
         if turn.text:
-            text.markdown(turn.text + " ▌")
-        for batch in batches:
-            for event in batch:
-                folder.add(event)
-            view = folder.view
-            for step in view.steps[shown_steps:]:
-                status.write(f"{STEP_ICONS.get(step.kind, '•')} {step.title}")
-            shown_steps = len(view.steps)
-            status.update(label=_status_label(view))
-            if view.text:
-                text.markdown(view.text + ("" if view.stop else " ▌"))
-        status.update(
-            label=_status_label(folder.view),
-            state="complete" if folder.view.status == "completed" else "error",
-        )
-    return folder.view
+            st.markdown(turn.text + " ▌")
+        st.button("Stop", key=f"stop-{turn.id}", on_click=on_stop, icon=":material/stop_circle:")
 
 
 def _status_label(view: TurnView) -> str:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.conversation.view import TurnView
-from components.charts import tokens_per_turn
+from components.charts import latency_per_turn, tokens_per_turn
 from components.panels import format_cost, format_latency, usage_frame, usage_totals
 
 
@@ -24,11 +24,23 @@ def render_usage(turns: list[TurnView], mode_label: str) -> None:
     d.metric("Cache read", f"{totals['cache_read_tokens']:,}")
     e.metric("Cache write", f"{totals['cache_write_tokens']:,}")
     f.metric("Time", format_latency(totals["latency_ms"]), help="Wall time of every turn, added up")
-    st.plotly_chart(tokens_per_turn(frame), width="stretch", config={"displayModeBar": False})
+    tokens = (
+        totals["input_tokens"]
+        + totals["output_tokens"]
+        + totals["cache_read_tokens"]
+        + totals["cache_write_tokens"]
+    )
+    if tokens:
+        st.plotly_chart(tokens_per_turn(frame), width="stretch", config={"displayModeBar": False})
+    else:
+        st.caption(
+            "No tokens: the offline planner calls no model, so nothing is billed. With Claude or an "
+            "OpenAI-compatible model each turn's tokens and cost show here."
+        )
+    st.plotly_chart(latency_per_turn(frame), width="stretch", config={"displayModeBar": False})
     shown = pd.DataFrame(
         {
             "turn": frame["turn"],
-            "message": frame["label"],
             "in": frame["input_tokens"],
             "out": frame["output_tokens"],
             "cache w": frame["cache_write_tokens"],
@@ -38,8 +50,14 @@ def render_usage(turns: list[TurnView], mode_label: str) -> None:
                 for c, u in zip(frame["cost_usd"], frame["unpriced_calls"], strict=True)
             ],
             "time": [format_latency(ms) for ms in frame["latency_ms"]],
+            "message": frame["label"],
         }
     )
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={"turn": st.column_config.NumberColumn(width="small")},
+    )
     if totals["cost_usd"] is None:
         st.caption("The model used has no price in the table, so its cost is unknown (not $0).")

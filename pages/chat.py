@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from app.actions.service import ActionError
-from app.conversation.runner import follow_turn
+from app.conversation.runner import running_view
 from app.conversation.view import ActionView, TurnView, conversation_view
 from app.permissions.policy import UserContext
 from app.store import TurnBusyError
@@ -17,8 +17,7 @@ from components.action_card import render_action, render_decided
 from components.context_panel import render_context
 from components.session import load_services, notify, show_notice
 from components.sidebar import new_conversation, render_conversation_list, select_conversation
-from components.turns import follow_live as draw_live
-from components.turns import render_answer, render_user
+from components.turns import render_answer, render_running, render_user
 from components.usage_panel import render_usage
 
 svc = load_services()
@@ -27,6 +26,8 @@ deps = svc.turn_deps()
 svc.actions.expire_due()
 
 PANELS = ["Context", "Pending actions", "This conversation"]
+PANEL_HEIGHT = 620  # the conversation scrolls in its own box, newest at the bottom
+LIVE_REFRESH_S = 0.25  # how often a running turn is redrawn
 EXAMPLES = {
     "admin": [
         "What roles can an instructor have on a course?",
@@ -123,7 +124,7 @@ prompt = st.chat_input(
 queued = st.session_state.pop("queued_prompt", None)
 if prompt or queued:
     _send(conversation_id, prompt or queued)
-    conversation_id = _current()
+    st.rerun()  # draw the page with the turn running (the input disabled until it ends)
 show_notice()
 
 if conversation_id is None:
@@ -162,8 +163,9 @@ votes = {
 running = view.running
 
 chat_col, panel_col = st.columns([0.58, 0.42], gap="large")
-with chat_col:
-    st.subheader(view.conversation.title or "New conversation")
+chat_col.subheader(view.conversation.title or "New conversation")
+chat_box = chat_col.container(height=PANEL_HEIGHT, border=False, autoscroll=True, key="chat-box")
+with chat_box:
     if view.total_turns > len(view.turns):
         st.button(
             f"Show earlier turns ({view.total_turns - len(view.turns)} more)",
@@ -182,6 +184,8 @@ with chat_col:
     live_slot = st.container()
 
 with panel_col:
+    panel_box = st.container()
+with panel_box:
     waiting = view.waiting
     retryable = [a for a in view.actions.values() if a.retryable]
     decided = sorted((a for a in view.actions.values() if a.status in FINAL_STATUSES or a.status == "failed"),
@@ -209,12 +213,22 @@ with panel_col:
     if usage_tab.open:
         render_usage(view.turns, svc.mode_label)
 
+
+@st.fragment(run_every=LIVE_REFRESH_S)
+def live_turn(conversation_id: str, turn_id: str) -> None:
+    """The running turn, redrawn from its events every LIVE_REFRESH_S; a full rerun when it ends.
+
+    A fragment, not a loop in the script: the script run ends at once (no half-replaced page),
+    and a rerun, a reload or another tab never stops the turn, which runs in the runner's thread.
+    """
+    view = running_view(svc.runner, conversation_id, turn_id)
+    if view is None:
+        st.rerun(scope="app")
+        return
+    render_user(view)
+    render_running(view, lambda: stop(turn_id))
+
+
 if running is not None:
     with live_slot:
-        render_user(running)
-        draw_live(
-            running,
-            follow_turn(svc.runner, conversation_id, running.id, running.last_seq),
-            lambda: stop(running.id),
-        )
-    st.rerun()
+        live_turn(conversation_id, running.id)

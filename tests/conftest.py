@@ -61,7 +61,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         rel = Path(str(item.fspath)).resolve().relative_to(TESTS_DIR.resolve())
         tier = rel.parts[0] if len(rel.parts) > 1 else None
-        if tier in ("unit", "integration", "sandbox"):
+        if tier in ("unit", "integration", "sandbox", "ui", "e2e"):
             item.add_marker(getattr(pytest.mark, tier))
 
 

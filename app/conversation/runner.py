@@ -103,29 +103,17 @@ class LiveTurn:
             self._cond.notify_all()
 
 
-def follow_turn(
-    runner: TurnRunner, conversation_id: str, turn_id: str, after_seq: int = 0, *, poll_s: float = 0.25
-) -> Iterator[list[dict[str, Any]]]:
-    """Batches of a running turn's wire events after `after_seq`, until it ends.
-
-    A turn running in this process is followed live; one running in another process (the API
-    server, another dashboard) is followed through the store, polled every `poll_s`.
-    """
+def running_view(runner: TurnRunner, conversation_id: str, turn_id: str) -> TurnView | None:
+    """A running turn's view as far as it got (live in this process, else from the store);
+    None once it has ended."""
     live = runner.live(conversation_id)
     if live is not None and live.id == turn_id:
-        for batch in live.batches(after_seq):
-            yield [e.to_dict() for e in batch]
-        return
-    store = runner.store
-    while True:
-        turn = store.turns.get(turn_id)
-        events = store.turns.events(conversation_id, turn_id=turn_id, after_seq=after_seq)
-        if events:
-            after_seq = events[-1].seq
-            yield [e.to_dict() for e in events]
-        if turn is None or turn.status != "running":
-            return
-        time.sleep(poll_s)
+        view = live.view()
+        return None if live.done else view
+    turn = runner.store.turns.get(turn_id)
+    if turn is None or turn.status != "running":
+        return None
+    return fold([e.to_dict() for e in runner.store.turns.events(conversation_id, turn_id=turn_id)], turn)
 
 
 class TurnRunner:
@@ -208,6 +196,17 @@ class TurnRunner:
             local.cancel.set()
         flagged = self.store.turns.request_cancel(turn_id)
         return flagged or local is not None
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Block until no turn runs in this process; False on timeout (tests and shutdown use it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                running = list(self._live.values())
+            if not running:
+                return True
+            if not running[0].wait(max(0.0, deadline - time.monotonic())):
+                return False
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Cancel what runs and wait for it to end (its partial work is stored as cancelled)."""

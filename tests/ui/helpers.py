@@ -24,10 +24,29 @@ def sign_in(app: Callable[[], AppTest], email: str) -> AppTest:
     return at
 
 
+def settle(at: AppTest) -> AppTest:
+    """Let the turn the last run started finish in its thread, then render the page again.
+
+    In a browser a fragment polls the running turn; AppTest runs no fragment reruns, so tests
+    wait for the turn and rerun the page themselves.
+    """
+    assert services().runner.wait_idle(60), "a turn did not finish within 60 s"
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def say(at: AppTest, text: str) -> AppTest:
     at.chat_input(key="prompt").set_value(text).run()
     assert not at.exception, at.exception
-    return at
+    return settle(at)
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    """Click a button that may start a turn (a decision), and wait for that turn."""
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return settle(at)
 
 
 def services() -> Services:

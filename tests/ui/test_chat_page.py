@@ -12,7 +12,18 @@ from app.accounts import demo_accounts
 from app.conversation.view import conversation_view
 from components.panels import role_label
 
-from .helpers import ADMIN, INSTRUCTOR, STUDENT, button_keys, conversation_id, say, services, sign_in, texts
+from .helpers import (
+    ADMIN,
+    INSTRUCTOR,
+    STUDENT,
+    button_keys,
+    click,
+    conversation_id,
+    say,
+    services,
+    sign_in,
+    texts,
+)
 
 DESIGN_NOTE = "Create an intermediate Python track in Data Science Foundations"
 ACCOUNTS = demo_accounts()
@@ -100,12 +111,13 @@ def test_the_design_note_example_through_approval(dashboard: Path, app: Callable
     )
     shown = texts(at)
     assert "Waiting for your approval" in shown and action.preview in shown
-    frames = [d.value for d in at.dataframe]
-    changes = next(f for f in frames if "before" in f.columns)
-    assert "intermediate" in set(changes["after"]) and "—" in set(changes["before"])
+    changes = next(m.value for m in at.markdown if m.value.startswith("**What will change**"))
+    assert "new track in project Data Science Foundations" in changes
+    assert (
+        "difficulty level: **intermediate**" in changes and "tracks: 3 → **4**" in changes
+    )  # the seeded project has three
 
-    at.button(key=f"approve-{action.id}").click().run()
-    assert not at.exception
+    click(at, f"approve-{action.id}")
     done = svc.store.actions.require(action.id)
     assert done.status == "succeeded"
     user = at.session_state.user
@@ -129,8 +141,7 @@ def test_an_edit_is_revalidated_and_shown_as_a_new_preview(
     at.button(key=f"edit-{action.id}").click().run()
     at.selectbox(key=f"edit-{action.id}-difficulty_level").select("advanced")
     at.text_input(key=f"edit-{action.id}-name").input("Python for Analysts")
-    at.button(key=f"FormSubmitter:edit-form-{action.id}-Save changes").click().run()
-    assert not at.exception
+    click(at, f"FormSubmitter:edit-form-{action.id}-Save changes")
     edited = svc.store.actions.require(action.id)
     assert edited.status == "pending" and edited.arguments["difficulty_level"] == "advanced"
     assert edited.digest != action.digest and "Python for Analysts" in edited.preview
@@ -138,8 +149,7 @@ def test_an_edit_is_revalidated_and_shown_as_a_new_preview(
 
     at.button(key=f"edit-{action.id}").click().run()  # an invalid edit is refused, visibly
     at.text_input(key=f"edit-{action.id}-name").input("")
-    at.button(key=f"FormSubmitter:edit-form-{action.id}-Save changes").click().run()
-    assert not at.exception
+    click(at, f"FormSubmitter:edit-form-{action.id}-Save changes")
     assert svc.store.actions.require(action.id).preview == edited.preview
     assert any("not valid" in e.value for e in at.error)
 
@@ -155,8 +165,7 @@ def test_a_rejected_deletion_deletes_nothing(dashboard: Path, app: Callable[[], 
     assert at.button(key=f"approve-{action.id}").disabled
     at.button(key=f"reject-{action.id}").click().run()
     at.text_input(key=f"reason-{action.id}").input("keep it for next term")
-    at.button(key=f"FormSubmitter:reject-form-{action.id}-Reject this action").click().run()
-    assert not at.exception
+    click(at, f"FormSubmitter:reject-form-{action.id}-Reject this action")
     assert svc.store.actions.require(action.id).status == "rejected"
     with svc.platform(user.token) as client:
         names = [p["name"] for p in client.list_all(f"/organizations/{user.organization_id}/projects")]
@@ -223,3 +232,30 @@ def test_usage_panel_shows_each_turn(dashboard: Path, app: Callable[[], AppTest]
     assert {"Input tokens", "Output tokens", "Cost", "Cache read", "Cache write"} <= set(labels)
     cost = next(m.value for m in at.metric if m.label == "Cost")
     assert cost == "$0.00"  # the offline planner makes no paid call
+
+
+def test_a_running_turn_shows_a_stop_button_that_stops_it(
+    dashboard: Path, app: Callable[[], AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.config import get_settings
+    from tests.fakes.anthropic_server import FakeAnthropicServer, reply_text
+
+    with FakeAnthropicServer(api_key="test-key") as claude:
+        claude.enqueue(reply_text("Enrollment works like this: " + "step by step, " * 80, chunk_size=10, chunk_delay=0.1))
+        monkeypatch.setenv("LLM_PROVIDER", "anthropic")
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", claude.base_url)
+        monkeypatch.setenv("LLM_MAX_RETRIES", "0")
+        get_settings.cache_clear()
+        at = sign_in(app, ADMIN)
+        assert "Claude (claude-sonnet-5-5)" in texts(at)
+        at.chat_input(key="prompt").set_value("How does enrollment work?").run()
+        assert not at.exception
+        (stop,) = button_keys(at, "stop-")
+        assert at.chat_input(key="prompt").disabled  # one turn at a time
+        click(at, stop)
+        assert claude.wait_for_disconnect(10)
+    view = conversation_view(services().store, conversation_id(at))
+    assert view is not None and view.turns[-1].status == "cancelled"
+    assert "Stopped. What was written so far is kept" in texts(at)
+    assert not button_keys(at, "stop-")
