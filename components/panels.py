@@ -171,7 +171,7 @@ STATUS_ICONS = {
 
 # --- usage -----------------------------------------------------------------------------------
 USAGE_COLUMNS = [
-    "turn", "label", "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens",
+    "turn", "label", "calls", "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens",
     "cost_usd", "unpriced_calls", "latency_ms",
 ]  # fmt: skip
 
@@ -187,6 +187,7 @@ def usage_frame(turns: Sequence[TurnView]) -> pd.DataFrame:
             {
                 "turn": t.number,
                 "label": _short(t.label),
+                "calls": int(u.get("calls", 0)),
                 "input_tokens": int(u.get("input_tokens", 0)),
                 "output_tokens": int(u.get("output_tokens", 0)),
                 "cache_write_tokens": int(u.get("cache_write_tokens", 0)),
@@ -217,6 +218,11 @@ def usage_totals(frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def turn_cost(cost: float | None, unpriced_calls: int, calls: int) -> str:
+    """A turn's cost for the table: "—" when no model call completed (nothing is known)."""
+    return "—" if calls == 0 else format_cost(cost, unpriced_calls)
+
+
 def format_cost(cost: float | None, unpriced_calls: int = 0) -> str:
     """Dollars with enough digits for small sums; "unpriced" when unknown, never "$0"."""
     if cost is None:
@@ -240,6 +246,10 @@ def turn_usage_line(usage: dict[str, Any] | None) -> str:
     """One caption line under an answer: tokens, cost, time."""
     if not usage:
         return ""
+    if not usage.get("calls"):  # stopped or failed before any model call finished
+        return (
+            f"no model call completed, usage unknown · {format_latency(float(usage.get('latency_ms', 0.0)))}"
+        )
     parts = [f"{usage.get('input_tokens', 0):,} in · {usage.get('output_tokens', 0):,} out"]
     cache_r, cache_w = usage.get("cache_read_tokens", 0), usage.get("cache_write_tokens", 0)
     if cache_r or cache_w:

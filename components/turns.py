@@ -11,12 +11,12 @@ from app.conversation.view import ActionView, TurnView
 from components.panels import STATUS_ICONS, cited_chunks, turn_usage_line, with_citation_badges
 
 STEP_ICONS = {
-    "retrieval": "🔎",
-    "thinking": "💭",
-    "tool": "🛠️",
-    "proposed": "📝",
-    "executed": "✅",
-    "error": "⚠️",
+    "retrieval": ":material/search:",
+    "thinking": ":material/psychology:",
+    "tool": ":material/build:",
+    "proposed": ":material/edit_note:",
+    "executed": ":material/check_circle:",
+    "error": ":material/error:",
 }
 USER_AVATAR = ":material/person:"
 DECISION_AVATAR = ":material/gavel:"
@@ -103,10 +103,10 @@ def render_errors(turn: TurnView) -> None:
             continue
         st.error(str(error.get("message") or "Something went wrong."), icon=":material/error:")
     if turn.stop == "cancelled":
-        st.caption("⏹ Stopped. What was written so far is kept; nothing more was done.")
+        st.caption(":material/stop_circle: Stopped. What was written so far is kept; nothing more was done.")
     elif turn.stop == "interrupted":
         st.caption(
-            "⏹ Interrupted: the assistant stopped before finishing (its process ended). What it wrote is kept."
+            ":material/stop_circle: Interrupted: the assistant stopped before finishing (its process ended). What it wrote is kept."
         )
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from app.conversation.view import TurnView
 from components.charts import latency_per_turn, tokens_per_turn
-from components.panels import format_cost, format_latency, usage_frame, usage_totals
+from components.panels import format_cost, format_latency, turn_cost, usage_frame, usage_totals
 
 
 def render_usage(turns: list[TurnView], mode_label: str) -> None:
@@ -16,14 +16,25 @@ def render_usage(turns: list[TurnView], mode_label: str) -> None:
         st.info("No model calls yet. Tokens, cost and latency of every turn appear here as you chat.")
         return
     totals = usage_totals(frame)
-    a, b, c = st.columns(3)
-    a.metric("Input tokens", f"{totals['input_tokens']:,}", help="Includes nothing read from the cache")
-    b.metric("Output tokens", f"{totals['output_tokens']:,}")
-    c.metric("Cost", format_cost(totals["cost_usd"], totals["unpriced_calls"]), help=mode_label)
-    d, e, f = st.columns(3)
-    d.metric("Cache read", f"{totals['cache_read_tokens']:,}")
-    e.metric("Cache write", f"{totals['cache_write_tokens']:,}")
-    f.metric("Time", format_latency(totals["latency_ms"]), help="Wall time of every turn, added up")
+    with st.container(horizontal=True, gap="medium"):
+        st.metric(
+            "Input tokens", f"{totals['input_tokens']:,}", width="content", help="Not counting cache reads"
+        )
+        st.metric("Output tokens", f"{totals['output_tokens']:,}", width="content")
+        st.metric("Cache read", f"{totals['cache_read_tokens']:,}", width="content")
+        st.metric("Cache write", f"{totals['cache_write_tokens']:,}", width="content")
+        st.metric(
+            "Cost",
+            format_cost(totals["cost_usd"], totals["unpriced_calls"]),
+            width="content",
+            help=mode_label,
+        )
+        st.metric(
+            "Time",
+            format_latency(totals["latency_ms"]),
+            width="content",
+            help="Wall time of every turn, added up",
+        )
     tokens = (
         totals["input_tokens"]
         + totals["output_tokens"]
@@ -40,24 +51,21 @@ def render_usage(turns: list[TurnView], mode_label: str) -> None:
     st.plotly_chart(latency_per_turn(frame), width="stretch", config={"displayModeBar": False})
     shown = pd.DataFrame(
         {
-            "turn": frame["turn"],
+            "#": frame["turn"],
             "in": frame["input_tokens"],
             "out": frame["output_tokens"],
-            "cache w": frame["cache_write_tokens"],
-            "cache r": frame["cache_read_tokens"],
+            "cache r/w": [
+                f"{r:,}/{w:,}"
+                for r, w in zip(frame["cache_read_tokens"], frame["cache_write_tokens"], strict=True)
+            ],
             "cost": [
-                format_cost(c if pd.notna(c) else None, u)
-                for c, u in zip(frame["cost_usd"], frame["unpriced_calls"], strict=True)
+                turn_cost(c if pd.notna(c) else None, u, n)
+                for c, u, n in zip(frame["cost_usd"], frame["unpriced_calls"], frame["calls"], strict=True)
             ],
             "time": [format_latency(ms) for ms in frame["latency_ms"]],
             "message": frame["label"],
         }
     )
-    st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        column_config={"turn": st.column_config.NumberColumn(width="small")},
-    )
-    if totals["cost_usd"] is None:
+    st.dataframe(shown, hide_index=True, width="stretch")
+    if totals["cost_usd"] is None and totals["unpriced_calls"]:
         st.caption("The model used has no price in the table, so its cost is unknown (not $0).")

@@ -222,13 +222,14 @@ def live_turn(conversation_id: str, turn_id: str) -> None:
     and a rerun, a reload or another tab never stops the turn, which runs in the runner's thread.
     """
     view = running_view(svc.runner, conversation_id, turn_id)
-    if view is None:
-        st.rerun(scope="app")
+    if view is None or (view.query is not None and st.session_state.get("drawn_without_context") == turn_id):
+        st.rerun(scope="app")  # it ended, or its context arrived: redraw the panels too
         return
     render_user(view)
     render_running(view, lambda: stop(turn_id))
 
 
 if running is not None:
+    st.session_state.drawn_without_context = running.id if running.query is None else None
     with live_slot:
         live_turn(conversation_id, running.id)

@@ -241,7 +241,9 @@ def test_a_running_turn_shows_a_stop_button_that_stops_it(
     from tests.fakes.anthropic_server import FakeAnthropicServer, reply_text
 
     with FakeAnthropicServer(api_key="test-key") as claude:
-        claude.enqueue(reply_text("Enrollment works like this: " + "step by step, " * 80, chunk_size=10, chunk_delay=0.1))
+        claude.enqueue(
+            reply_text("Enrollment works like this: " + "step by step, " * 80, chunk_size=10, chunk_delay=0.1)
+        )
         monkeypatch.setenv("LLM_PROVIDER", "anthropic")
         monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
         monkeypatch.setenv("ANTHROPIC_BASE_URL", claude.base_url)
