@@ -28,6 +28,7 @@ svc.actions.expire_due()
 PANELS = ["Context", "Pending actions", "This conversation"]
 PANEL_HEIGHT = 620  # the conversation scrolls in its own box, newest at the bottom
 LIVE_REFRESH_S = 0.25  # how often a running turn is redrawn
+QUICK_TURN_S = 0.6  # a turn done this fast (the offline planner) is drawn finished, without polling
 EXAMPLES = {
     "admin": [
         "What roles can an instructor have on a course?",
@@ -59,21 +60,23 @@ def _current() -> str | None:
     return wanted
 
 
-def _send(conversation_id: str | None, text: str) -> None:
+def _send(conversation_id: str | None, text: str) -> bool:
+    """Start a turn for the user's message; True while it is still running after a short wait."""
     text = text.strip()
     if not text:
-        return
+        return False
     conversation_id = conversation_id or new_conversation(svc, user)
+    st.session_state.selected_turn = None
+    st.session_state.selected_cite = None
     try:
-        svc.runner.send(deps, conversation_id, user, text)
+        return not svc.runner.send(deps, conversation_id, user, text).wait(QUICK_TURN_S)
     except TurnBusyError:
         notify(
             "warning", "The assistant is still answering your previous message. Wait for it, or press Stop."
         )
     except LookupError as exc:
         notify("error", str(exc))
-    st.session_state.selected_turn = None
-    st.session_state.selected_cite = None
+    return False
 
 
 def _queue(text: str) -> None:
@@ -83,7 +86,7 @@ def _queue(text: str) -> None:
 # --- decisions (button callbacks: they start a decision turn, which the page then follows) ------
 def _decide(start: Any) -> None:
     try:
-        start()
+        start().wait(QUICK_TURN_S)
     except (ActionError, TurnBusyError, LookupError) as exc:
         notify("error", str(exc))
 
@@ -122,9 +125,9 @@ prompt = st.chat_input(
     disabled=busy,
 )
 queued = st.session_state.pop("queued_prompt", None)
-if prompt or queued:
-    _send(conversation_id, prompt or queued)
+if (prompt or queued) and _send(conversation_id, prompt or queued):
     st.rerun()  # draw the page with the turn running (the input disabled until it ends)
+conversation_id = _current()
 show_notice()
 
 if conversation_id is None:
