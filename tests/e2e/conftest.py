@@ -116,7 +116,7 @@ def stop_dashboard(dashboard: Dashboard) -> None:
         dashboard.process.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not session: Playwright's event loop must be gone before other tiers run
 def browser() -> Iterator[Any]:
     from playwright.sync_api import expect
 

@@ -73,7 +73,7 @@ def test_a_streamed_answer_can_be_stopped_and_what_it_cost_is_shown(
     expect(page.get_by_text("The owner of a course edits and publishes it").first).to_be_visible()
     page.get_by_role("tab", name="This conversation").click()
     expect(page.get_by_text("Tokens per turn")).to_be_visible()
-    cost = page.get_by_test_id("stMetricValue").nth(2)
+    cost = page.get_by_test_id("stMetric").filter(has_text="Cost").get_by_test_id("stMetricValue")
     expect(cost).to_contain_text("$")
     assert cost.inner_text() not in ("$0.00", "unpriced")  # Sonnet 5.5 has a price
     shoot(page, "09-usage-with-claude", height=1300)

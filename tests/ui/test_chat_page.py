@@ -261,3 +261,20 @@ def test_a_running_turn_shows_a_stop_button_that_stops_it(
     assert view is not None and view.turns[-1].status == "cancelled"
     assert "Stopped. What was written so far is kept" in texts(at)
     assert not button_keys(at, "stop-")
+
+
+def test_feedback_on_an_answer_is_stored_and_shown_again(dashboard: Path, app: Callable[[], AppTest]) -> None:
+    at = say(sign_in(app, ADMIN), "List the projects")
+    svc = services()
+    conv = conversation_id(at)
+    view = conversation_view(svc.store, conv)
+    assert view is not None
+    answer = view.turns[-1].answer_seq
+    at.feedback(key=f"feedback-{view.turns[-1].id}").set_value(0).run()  # thumbs down
+    assert not at.exception
+    (vote,) = svc.store.feedback.list(conversation_id=conv)
+    assert (vote.message_seq, vote.rating, vote.user_id) == (answer, -1, at.session_state.user.user_id)
+    again = sign_in(app, ADMIN)
+    again.query_params["c"] = conv
+    again.run()
+    assert again.feedback(key=f"feedback-{view.turns[-1].id}").value == 0
