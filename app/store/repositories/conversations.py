@@ -11,9 +11,11 @@ one. A unique (conversation_id, seq) constraint backs this up.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy.orm import Session
 
 from app.store.errors import NotFoundError
 from app.store.models import MESSAGE_ROLES, Conversation, MessageRecord
@@ -25,6 +27,19 @@ if TYPE_CHECKING:
 
 def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
+
+
+def touch_conversation(session: Session, conversation_id: str, now: datetime) -> None:
+    """Set `updated_at`, which also takes the conversation's row lock (PostgreSQL) before the caller
+    reads the next number of something in it; NotFoundError if there is no such conversation."""
+    touched = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(touched) == 0:
+        raise NotFoundError(f"conversation {conversation_id!r} does not exist")
 
 
 class ConversationRepository:
@@ -106,14 +121,7 @@ class ConversationRepository:
             raise ValueError(f"role must be one of {MESSAGE_ROLES}, not {role!r}")
         with self._db.write() as session:
             now = self._db.clock()
-            touched = session.execute(
-                update(Conversation)
-                .where(Conversation.id == conversation_id)
-                .values(updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if _rowcount(touched) == 0:
-                raise NotFoundError(f"conversation {conversation_id!r} does not exist")
+            touch_conversation(session, conversation_id, now)
             last = session.scalar(
                 select(func.coalesce(func.max(MessageRecord.seq), 0)).where(
                     MessageRecord.conversation_id == conversation_id

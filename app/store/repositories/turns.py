@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import CursorResult, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.store.errors import NotFoundError, TurnBusyError
-from app.store.models import TURN_KINDS, TURN_STATUSES, Conversation, Turn, TurnEvent
+from app.store.errors import TurnBusyError
+from app.store.models import TURN_KINDS, TURN_STATUSES, Turn, TurnEvent
 from app.store.records import TurnData, TurnEventData
+from app.store.repositories.conversations import touch_conversation
 
 if TYPE_CHECKING:
     from app.store.db import Database
@@ -52,14 +53,7 @@ class TurnRepository:
         now = self._db.clock()
         try:
             with self._db.write() as session:
-                touched = session.execute(
-                    update(Conversation)
-                    .where(Conversation.id == conversation_id)
-                    .values(updated_at=now)
-                    .execution_options(synchronize_session=False)
-                )
-                if _rowcount(touched) == 0:
-                    raise NotFoundError(f"conversation {conversation_id!r} does not exist")
+                touch_conversation(session, conversation_id, now)
                 last = session.scalar(
                     select(func.coalesce(func.max(Turn.number), 0)).where(
                         Turn.conversation_id == conversation_id
