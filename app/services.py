@@ -15,6 +15,7 @@ from typing import Any
 from app.actions.service import ActionService
 from app.config import Settings, get_settings
 from app.conversation.runner import TurnRunner
+from app.jobs import JobRunner
 from app.conversation.session import TurnDeps
 from app.permissions.policy import UserContext
 from app.platform.client import PlatformClient
@@ -48,6 +49,7 @@ class Services:
     sandbox: Any = None  # sandbox.server.RunningSandbox when the bundled platform runs in-process
     _closed: bool = field(default=False, repr=False)
     _runner: TurnRunner | None = field(default=None, repr=False)
+    jobs: JobRunner = field(default_factory=JobRunner, repr=False)  # evaluation runs, index builds
 
     @property
     def runner(self) -> TurnRunner:
@@ -81,7 +83,20 @@ class Services:
         """Log in to the platform as a user; the assistant then acts with that user's token."""
         with self.platform() as client:
             session = client.login(email, password)
-        return _user_of(session.user, session.token)
+        user = _user_of(session.user, session.token)
+        self.remember(user)
+        return user
+
+    def remember(self, user: UserContext) -> None:
+        """Keep who this user id is (name, email, organization) for the dashboard's reports."""
+        try:
+            self.store.directory.remember(
+                user_id=user.user_id, email=user.email, full_name=user.full_name, role=user.role,
+                organization_id=user.organization_id,
+                organization_name=self.organization_name(user) if user.organization_id else "",
+            )  # fmt: skip
+        except Exception:  # a report's names must never block a sign-in
+            log.warning("could not record %s in the directory", user.email, exc_info=True)
 
     def refresh_user(self, user: UserContext) -> UserContext:
         """The user as the platform sees them now (raises PlatformError if the token is no longer good)."""

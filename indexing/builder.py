@@ -51,6 +51,7 @@ class BuildOptions:
     collection: str = "codebase"
     chroma_host: str | None = None
     chroma_port: int = 8000
+    force: bool = False  # re-read and re-chunk every file, as if none was indexed (embeddings stay cached)
 
 
 @dataclass
@@ -184,7 +185,7 @@ class IndexBuilder:
                 report.skip("test code (INDEX_INCLUDE_TESTS=false)", cand.path)
                 continue
             stats.files_seen += 1
-            old = known.get(cand.path)
+            old = None if self.options.force else known.get(cand.path)
             if old and old.size == cand.size and old.mtime_ns == cand.mtime_ns:
                 seen.add(cand.path)
                 report.taken += 1

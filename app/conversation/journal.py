@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 from app.conversation.events import Done, ErrorEvent, Event, TurnStarted, UsageReported
-from app.conversation.view import TurnFold, fold, status_of
+from app.conversation.view import TurnFold, TurnView, fold, status_of
 from app.store.db import Store
 from app.store.records import TurnData
 
@@ -153,6 +153,16 @@ class TurnJournal:
         )
 
 
+def summary_of(view: TurnView) -> dict[str, Any]:
+    """What the analytics pages read of a finished turn, stored beside its view."""
+    return {
+        "latency_ms": (view.usage or {}).get("latency_ms"),
+        "proposals": len(view.proposed),
+        "tools": list(view.tools),
+        "context_score": view.context_score,
+    }
+
+
 def begin_turn(store: Store, conversation_id: str, *, user_id: str, organization_id: str | None,
                kind: str, label: str) -> TurnData:  # fmt: skip
     """Claim the conversation for a new turn (TurnBusyError while another runs)."""
@@ -237,7 +247,9 @@ def recover_stale(store: Store, conversation_id: str | None = None) -> list[str]
         for wire in wires:
             view = _add(view, wire)
         store.turns.append_events(turn.id, wires)
-        if store.turns.finish(turn.id, "cancelled", stop="interrupted", view=view.as_dict()):
+        if store.turns.finish(
+            turn.id, "cancelled", stop="interrupted", view=view.as_dict(), summary=summary_of(view)
+        ):
             log.warning("turn %s of conversation %s was interrupted; ended it", turn.id, turn.conversation_id)
             recovered.append(turn.id)
     return recovered

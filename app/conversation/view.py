@@ -50,6 +50,7 @@ class TurnView:
     retrieval_ms: float | None = None
     steps: list[Step] = field(default_factory=list)
     proposed: list[str] = field(default_factory=list)  # action ids, in order
+    tools: list[str] = field(default_factory=list)  # every tool the model called, in order
     outcomes: list[dict[str, Any]] = field(default_factory=list)  # action_executed payloads
     errors: list[dict[str, Any]] = field(default_factory=list)  # {"code", "message", "retryable"}
     usage: dict[str, Any] | None = None  # Done's totals
@@ -70,6 +71,25 @@ class TurnView:
         by_cite = {c["cite"]: c for c in self.chunks if c.get("cite")}
         cited = [by_cite[c] for c in dict.fromkeys(CITE.findall(self.text)) if c in by_cite]
         return cited
+
+    @property
+    def context_score(self) -> float | None:
+        """The best dense similarity among the retrieved chunks (None: nothing retrieved).
+
+        A low best score means the answer rested on weak context: the analytics page lists such
+        questions for follow-up.
+        """
+        best = [
+            max(
+                v
+                for v in (c.get("scores", {}).get("dense"), c.get("scores", {}).get("file_card"))
+                if v is not None
+            )
+            for c in self.chunks
+            if c.get("scores", {}).get("dense") is not None
+            or c.get("scores", {}).get("file_card") is not None
+        ]
+        return max(best) if best else None
 
     @property
     def cancelled(self) -> bool:
@@ -214,6 +234,7 @@ class TurnFold:
         elif kind == "text_delta":
             v.text += str(event.get("text", ""))
         elif kind == "tool_used":
+            v.tools.append(str(event.get("tool")))
             v.steps.append(
                 Step(
                     "tool",
@@ -226,6 +247,7 @@ class TurnFold:
             action_id = str(event.get("action_id"))
             if action_id not in v.proposed:
                 v.proposed.append(action_id)
+                v.tools.append(str(event.get("tool")))
             v.steps.append(Step("proposed", f"Proposed: {event.get('preview')}"))
         elif kind == "action_executed":
             v.outcomes.append(

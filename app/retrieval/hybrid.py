@@ -72,6 +72,7 @@ class HybridRetriever:
         kinds: set[str] | None = None,
         include_tests: bool = True,
         chunks_per_file: int = 1,
+        weights: FusionWeights | None = None,
     ) -> RetrievalResult:
         """The k best files for `query`, each with its best chunk(s), best first."""
         started = time.perf_counter()
@@ -88,7 +89,7 @@ class HybridRetriever:
                 return False
             return include_tests or not chunks[0].metadata.get("test")
 
-        fused, evidence, bm25_chunks = self._rank_files(snap, query)
+        fused, evidence, bm25_chunks, _ = self._rank_files(snap, query, weights or self.weights)
         results: list[RetrievedChunk] = []
         for path, score in fused:
             if not allowed(path):
@@ -112,9 +113,25 @@ class HybridRetriever:
         return RetrievalResult(query, results, latency, snap.generation)
 
     # ------------------------------------------------------------------------------------------
+    def rankings(
+        self, query: str, weights: FusionWeights | None = None
+    ) -> dict[str, list[tuple[str, float]]]:
+        """Each ranker's ranking of files with its scores, and the fused one: why the results are
+        in their order (the Retrieval lab shows them side by side)."""
+        snap = self.reader.snapshot()
+        if not query.strip():
+            return {"bm25": [], "dense_chunks": [], "dense_files": [], "fused": []}
+        fused, _, _, scored = self._rank_files(snap, query.strip(), weights or self.weights)
+        return {**scored, "fused": fused}
+
     def _rank_files(
-        self, snap: IndexSnapshot, query: str
-    ) -> tuple[list[tuple[str, float]], dict[str, _FileEvidence], dict[str, float]]:
+        self, snap: IndexSnapshot, query: str, w: FusionWeights
+    ) -> tuple[
+        list[tuple[str, float]],
+        dict[str, _FileEvidence],
+        dict[str, float],
+        dict[str, list[tuple[str, float]]],
+    ]:
         evidence: dict[str, _FileEvidence] = {}
 
         def ev(path: str) -> _FileEvidence:
@@ -140,18 +157,22 @@ class HybridRetriever:
             elif unit.chunk_id in snap.chunks:
                 chunk_cards.append((unit.path, similarity))
                 ev(unit.path).dense_chunk[unit.chunk_id] = similarity
-        rankings["dense_chunks"] = [p for p, _ in aggregate_by_file(chunk_cards, second_weight=0.0)]
-        rankings["dense_files"] = [p for p, _ in aggregate_by_file(file_cards, second_weight=0.0)]
+        scored = {
+            "bm25": bm25_files,
+            "dense_chunks": aggregate_by_file(chunk_cards, second_weight=0.0),
+            "dense_files": aggregate_by_file(file_cards, second_weight=0.0),
+        }
+        rankings["dense_chunks"] = [p for p, _ in scored["dense_chunks"]]
+        rankings["dense_files"] = [p for p, _ in scored["dense_files"]]
         for name, ranking in rankings.items():
             for rank, path in enumerate(ranking[:100], start=1):
                 ev(path).ranks[name] = rank
-        w = self.weights
         fused = reciprocal_rank_fusion(
             rankings,
             {"bm25": w.bm25, "dense_chunks": w.dense_chunks, "dense_files": w.dense_files},
             k=w.k_for(len(snap.chunks_by_path)),
         )
-        return fused, evidence, bm25_chunks
+        return fused, evidence, bm25_chunks, scored
 
     def _dense(self, snap: IndexSnapshot, query: str) -> list[tuple[str, float]]:
         if self._embedder_factory is None or not snap.dense:

@@ -6,15 +6,41 @@ says that it cannot cite the docs until `python -m indexing build` has run.
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from app.config import Settings
-from app.retrieval.hybrid import HybridRetriever
+from app.retrieval.hybrid import FusionWeights, HybridRetriever
 from app.retrieval.index_reader import IndexMissingError, IndexReader
 from app.retrieval.types import RetrievalResult
+from indexing.catalog import Catalog
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    source: str
+    built_at: str
+    generation: int
+    model_id: str
+    files_by_kind: dict[str, int]
+    chunks_by_kind: dict[str, int]
+    skipped: dict[str, int]
+    skipped_examples: dict[str, list[str]]
+    bytes_on_disk: int
+    last_build: dict[str, Any]
+
+    @property
+    def files(self) -> int:
+        return sum(self.files_by_kind.values())
+
+    @property
+    def chunks(self) -> int:
+        return sum(self.chunks_by_kind.values())
 
 
 class RetrievalService:
@@ -37,12 +63,64 @@ class RetrievalService:
     def available(self) -> bool:
         return IndexReader.exists(self.retriever.reader.index_dir)
 
-    def search(self, query: str, k: int | None = None) -> RetrievalResult | None:
+    def search(
+        self, query: str, k: int | None = None, weights: FusionWeights | None = None
+    ) -> RetrievalResult | None:
         """Results, or None when there is no index yet."""
         try:
-            return self.retriever.retrieve(query, k=k or self.settings.retrieval_top_k)
+            return self.retriever.retrieve(query, k=k or self.settings.retrieval_top_k, weights=weights)
         except IndexMissingError:
             return None
+
+    def rankings(
+        self, query: str, weights: FusionWeights | None = None
+    ) -> dict[str, list[tuple[str, float]]] | None:
+        """Each ranker's ranking of files and the fused one; None without an index."""
+        try:
+            return self.retriever.rankings(query, weights)
+        except IndexMissingError:
+            return None
+
+    @property
+    def weights(self) -> FusionWeights:
+        return self.retriever.weights
+
+    def stats(self) -> IndexStats | None:
+        """What the index holds and how it was built; None without an index."""
+        index_dir = self.retriever.reader.index_dir
+        if not IndexReader.exists(index_dir):
+            return None
+        catalog = Catalog(index_dir, readonly=True)
+        try:
+            state = catalog.all_state()
+            counts = catalog.counts_by_kind()
+            skipped = catalog.skipped()
+        finally:
+            catalog.close()
+        size = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file())
+        try:
+            last_build = json.loads(state.get("last_build") or "{}")
+        except ValueError:
+            last_build = {}
+        return IndexStats(
+            source=state.get("source", ""), built_at=state.get("built_at", ""), generation=int(state.get("generation", "0")),
+            model_id=state.get("model_id", ""), files_by_kind={k: f for k, (f, _) in counts.items()},
+            chunks_by_kind={k: c for k, (_, c) in counts.items()}, skipped={r: n for r, (n, _) in skipped.items()},
+            skipped_examples={r: ex for r, (_, ex) in skipped.items()}, bytes_on_disk=size, last_build=last_build,
+        )  # fmt: skip
+
+    def fingerprint(self) -> str:
+        """Which build of which index answered: generation, embedding model, build time."""
+        stats = self.stats()
+        if stats is None:
+            return "no index"
+        return f"generation {stats.generation} · {stats.model_id} · built {stats.built_at}"
+
+    @property
+    def source(self) -> Path | None:
+        """The indexed tree, when it is on this machine (to show a chunk within its file)."""
+        stats = self.stats()
+        return Path(stats.source) if stats and stats.source and Path(stats.source).is_dir() else None
 
     def search_dicts(self, query: str, k: int) -> list[dict[str, Any]]:
         """Plain dicts for the search_docs tool (JSON-ready, with a citation string)."""

@@ -2,7 +2,7 @@
 
 `Store(url)` is the one object the rest of the assistant holds: it opens the engine, brings the
 schema up to date, and exposes the repositories (`store.conversations`, `.actions`, `.audit`,
-`.usage`, `.feedback`, `.turns`, `.web_sessions`). Build one per process (the composition root does) and share it.
+`.usage`, `.feedback`, `.turns`, `.web_sessions`, `.directory`, `.eval_runs`). Build one per process (the composition root does) and share it.
 
 Threads: the engine and its pool are thread-safe and every repository call opens and closes its
 own short session, returning frozen snapshots, so one Store serves the Streamlit script threads and
@@ -37,7 +37,10 @@ from app.store.repositories import (
     ActionRepository,
     AuditRepository,
     ConversationRepository,
+    DirectoryRepository,
+    EvalRunRepository,
     FeedbackRepository,
+    ReportRepository,
     TurnRepository,
     UsageRepository,
     WebSessionRepository,
@@ -204,6 +207,9 @@ class Store:
         self.feedback = FeedbackRepository(self.db)
         self.turns = TurnRepository(self.db)
         self.web_sessions = WebSessionRepository(self.db)
+        self.directory = DirectoryRepository(self.db)
+        self.eval_runs = EvalRunRepository(self.db)
+        self.reports = ReportRepository(self.db)
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> Store:

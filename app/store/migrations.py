@@ -21,10 +21,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, inspect, select, text
 
-from app.store.models import QUERY_INDEXES, TURN_TABLES, Base, PendingAction, SchemaVersion
+from app.store.models import (
+    QUERY_INDEXES,
+    TURN_TABLES,
+    V4_INDEXES,
+    V4_TABLES,
+    V4_TURN_COLUMNS,
+    Base,
+    PendingAction,
+    SchemaVersion,
+    Turn,
+)
 from app.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -68,9 +79,32 @@ def _add_query_indexes(conn: Connection) -> None:
 def _add_turns(conn: Connection) -> None:
     """Version 3: turns with their numbered events, browser sessions, and each action's changes."""
     Base.metadata.create_all(conn, tables=[Base.metadata.tables[name] for name in TURN_TABLES])
-    if "changes" not in {c["name"] for c in inspect(conn).get_columns("pending_actions")}:
-        kind = PendingAction.__table__.c.changes.type.compile(dialect=conn.dialect)
-        conn.execute(text(f"ALTER TABLE pending_actions ADD COLUMN changes {kind}"))
+    _add_columns(conn, PendingAction.__table__, ("changes",))
+
+
+def _add_analytics(conn: Connection) -> None:
+    """Version 4: the user directory, evaluation runs, and each turn's summary for analytics."""
+    Base.metadata.create_all(conn, tables=[Base.metadata.tables[name] for name in V4_TABLES])
+    _add_columns(conn, Turn.__table__, V4_TURN_COLUMNS)
+    for table in Base.metadata.tables.values():
+        for index in table.indexes:
+            if index.name in V4_INDEXES:
+                index.create(conn, checkfirst=True)
+
+
+def _add_columns(conn: Connection, table: Any, names: tuple[str, ...]) -> None:
+    """ALTER TABLE ... ADD COLUMN for each missing column, typed as the model says (nullable or defaulted)."""
+    present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name in present:
+            continue
+        column = table.c[name]
+        kind = column.type.compile(dialect=conn.dialect)
+        default = (
+            column.default.arg if column.default is not None and not callable(column.default.arg) else None
+        )
+        suffix = f" NOT NULL DEFAULT {default!r}" if default is not None else ""
+        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}{suffix}"))
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -78,6 +112,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         2, "indexes for usage/audit date ranges, conversation lists, action expiry", _add_query_indexes
     ),
     Migration(3, "turns, turn events, web sessions; pending_actions.changes", _add_turns),
+    Migration(4, "user directory, evaluation runs, turn summaries", _add_analytics),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE[0]

@@ -77,7 +77,10 @@ class Conversation(Base):
     provider: Mapped[str | None] = mapped_column(String(64), nullable=True)
     model: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
-    __table_args__ = (Index("ix_conversations_user_updated", "user_id", "updated_at"),)
+    __table_args__ = (
+        Index("ix_conversations_user_updated", "user_id", "updated_at"),
+        Index("ix_conversations_org_created", "organization_id", "created_at"),
+    )
 
 
 class MessageRecord(Base):
@@ -134,6 +137,7 @@ class PendingAction(Base):
         CheckConstraint(_in("risk", ACTION_RISKS), name="ck_pending_actions_risk"),
         Index("ix_pending_actions_status_expires", "status", "expires_at"),
         Index("ix_pending_actions_user_created", "user_id", "created_at"),
+        Index("ix_pending_actions_org_created", "organization_id", "created_at"),
     )
 
 
@@ -196,6 +200,7 @@ class Feedback(Base):
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
+        Index("ix_feedback_at", "at"),
         UniqueConstraint("conversation_id", "message_seq", "user_id", name="uq_feedback_message_user"),
         CheckConstraint("rating IN (-1, 1)", name="ck_feedback_rating"),
     )
@@ -230,6 +235,12 @@ class Turn(Base):
     # The stored assistant message that answered (what feedback refers to), once known.
     answer_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     view: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    # A summary for the analytics pages, written when the turn ends (version 4).
+    latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    proposals: Mapped[int] = mapped_column(Integer, default=0)
+    tools: Mapped[list[Any] | None] = mapped_column(JSONType, nullable=True)  # names of the tools it called
+    # The best dense similarity of what was retrieved: low means the answer had weak context.
+    context_score: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("conversation_id", "number", name="uq_turns_conversation_number"),
@@ -243,6 +254,7 @@ class Turn(Base):
             postgresql_where=text("status = 'running'"),
         ),
         Index("ix_turns_started", "started_at"),
+        Index("ix_turns_org_started", "organization_id", "started_at"),
     )
 
 
@@ -276,6 +288,51 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
+
+class DirectoryEntry(Base):
+    """Who a user id is, as last seen at sign-in: the dashboard shows names, not ids (version 4)."""
+
+    __tablename__ = "directory"
+
+    user_id: Mapped[str] = mapped_column(PRINCIPAL, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    full_name: Mapped[str] = mapped_column(String(300), default="")
+    role: Mapped[str] = mapped_column(String(64))
+    organization_id: Mapped[str | None] = mapped_column(PRINCIPAL, nullable=True, index=True)
+    organization_name: Mapped[str] = mapped_column(String(300), default="")
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class EvalRun(Base):
+    """One evaluation of retrieval on a question set, with the index and settings it ran against,
+    so runs are compared only with runs of the same questions, index and settings (version 4)."""
+
+    __tablename__ = "eval_runs"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    user_id: Mapped[str | None] = mapped_column(PRINCIPAL, nullable=True)
+    name: Mapped[str] = mapped_column(String(300))  # the question set: its file name
+    questions_sha: Mapped[str] = mapped_column(String(64))
+    questions: Mapped[int] = mapped_column(Integer)
+    index_fingerprint: Mapped[str] = mapped_column(String(300))  # generation, model and build time
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType)  # top-k and fusion weights
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONType)  # overall and per kind
+    results: Mapped[list[Any]] = mapped_column(JSONType)  # per question: gold, first gold rank, top files
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+#: Tables added by schema version 4.
+V4_TABLES = ("directory", "eval_runs")
+#: Indexes added by schema version 4 (the operator pages' filters by organization and time).
+V4_INDEXES = (
+    "ix_conversations_org_created",
+    "ix_pending_actions_org_created",
+    "ix_turns_org_started",
+    "ix_feedback_at",
+)
+#: Columns added to turns by schema version 4.
+V4_TURN_COLUMNS = ("latency_ms", "proposals", "tools", "context_score")
 
 #: Tables added by schema version 3.
 TURN_TABLES = ("turns", "turn_events", "web_sessions")

@@ -8,6 +8,7 @@ mutating an object by accident. Every repository follows this one rule: rows in,
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -263,6 +264,10 @@ class TurnData:
     cancel_requested: bool
     answer_seq: int | None
     view: dict[str, Any] | None
+    latency_ms: float | None = None
+    proposals: int = 0
+    tools: list[str] = field(default_factory=list)
+    context_score: float | None = None
 
     @staticmethod
     def of(row: models.Turn) -> TurnData:
@@ -283,6 +288,10 @@ class TurnData:
             cancel_requested=bool(row.cancel_requested),
             answer_seq=row.answer_seq,
             view=dict(row.view) if row.view is not None else None,
+            latency_ms=row.latency_ms,
+            proposals=row.proposals or 0,
+            tools=[str(t) for t in row.tools or []],
+            context_score=row.context_score,
         )
 
 
@@ -330,3 +339,57 @@ class WebSessionData:
     @staticmethod
     def of(row: models.WebSession) -> WebSessionData:
         return WebSessionData(row.id, row.user_id, dict(row.user), row.created_at, row.expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryData:
+    user_id: str
+    email: str
+    full_name: str
+    role: str
+    organization_id: str | None
+    organization_name: str
+    last_seen_at: datetime
+
+    @property
+    def label(self) -> str:
+        return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+
+    @staticmethod
+    def of(row: models.DirectoryEntry) -> DirectoryData:
+        return DirectoryData(
+            row.user_id,
+            row.email,
+            row.full_name,
+            row.role,
+            row.organization_id,
+            row.organization_name,
+            row.last_seen_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EvalRunData:
+    id: str
+    at: datetime
+    user_id: str | None
+    name: str
+    questions_sha: str
+    questions: int
+    index_fingerprint: str
+    settings: dict[str, Any]
+    metrics: dict[str, Any]
+    results: list[Any]
+    seconds: float
+
+    @property
+    def comparable_key(self) -> tuple[str, str, str]:
+        """Runs compare only with runs of the same questions, index and settings."""
+        return (self.questions_sha, self.index_fingerprint, json.dumps(self.settings, sort_keys=True))
+
+    @staticmethod
+    def of(row: models.EvalRun) -> EvalRunData:
+        return EvalRunData(
+            row.id, row.at, row.user_id, row.name, row.questions_sha, row.questions, row.index_fingerprint,
+            dict(row.settings), dict(row.metrics), list(row.results), row.seconds,
+        )  # fmt: skip

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Float, Numeric
+from sqlalchemy import JSON, DateTime, Dialect, Float, Numeric, String, func, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 #: Money is kept to 10 decimal places: the cheapest token price in the table ($0.01 per million
@@ -90,3 +91,14 @@ class Money(TypeDecorator[Decimal]):
         if value is None:
             return None
         return Decimal(str(value)).quantize(MONEY_PLACES)
+
+
+def day_of(column: Any, dialect: str) -> ColumnElement[Any]:
+    """The UTC day ("YYYY-MM-DD") of a UTCDateTime column, computed by the database.
+
+    PostgreSQL keeps timestamptz (converted to UTC first); SQLite keeps naive UTC text
+    "YYYY-MM-DD HH:MM:SS.ffffff", whose first ten characters are the day.
+    """
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.substr(type_coerce(column, String()), 1, 10)

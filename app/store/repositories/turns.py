@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from app.store.db import Database
 
 
+SUMMARY_FIELDS = frozenset({"latency_ms", "proposals", "tools", "context_score"})
+
+
 def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
@@ -207,8 +210,12 @@ class TurnRepository:
         stop: str | None,
         view: dict[str, Any],
         answer_seq: int | None = None,
+        summary: dict[str, Any] | None = None,
     ) -> bool:
-        """End a running turn with its folded view; False if it had ended already (one finisher wins)."""
+        """End a running turn with its folded view; False if it had ended already (one finisher wins).
+
+        `summary` sets the analytics columns: latency_ms, proposals, tools, context_score.
+        """
         if status not in TURN_STATUSES or status == "running":
             raise ValueError(f"a turn ends as one of {TURN_STATUSES[1:]}, not {status!r}")
         now = self._db.clock()
@@ -217,7 +224,13 @@ class TurnRepository:
                 update(Turn)
                 .where(Turn.id == turn_id, Turn.status == "running")
                 .values(
-                    status=status, stop=stop, view=view, answer_seq=answer_seq, ended_at=now, heartbeat_at=now
+                    status=status,
+                    stop=stop,
+                    view=view,
+                    answer_seq=answer_seq,
+                    ended_at=now,
+                    heartbeat_at=now,
+                    **{k: v for k, v in (summary or {}).items() if k in SUMMARY_FIELDS},
                 )
                 .execution_options(synchronize_session=False)
             )

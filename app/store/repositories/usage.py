@@ -8,6 +8,7 @@ the date-range filters. Days are UTC days on both backends.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.store.models import UsageRecord
 from app.store.records import UsageGroup, UsageRecordData, UsageTotals
-from app.store.types import Money, as_utc
+from app.store.types import Money, as_utc, day_of
 
 if TYPE_CHECKING:
     from app.store.db import Database
@@ -142,6 +143,47 @@ class UsageRepository:
             return sorted(totals, key=lambda t: t.key or "")
         return sorted(totals, key=lambda t: (-t.cost_usd, -t.calls, t.key or ""))
 
+    def grouped(
+        self,
+        keys: Sequence[UsageGroup],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        user_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> builtins.list[dict[str, Any]]:
+        """Sums per combination of `keys` (e.g. day and model), as dicts named after the keys.
+
+        `cost_usd` sums priced calls (None when none in the group had a price); `unpriced_calls`
+        counts the rest. Computed by the database (GROUP BY), never by loading rows.
+        """
+        columns: list[Any] = [self._group_key(key).label(key) for key in keys]
+        columns += [
+            func.count().label("calls"),
+            func.coalesce(func.sum(UsageRecord.input_tokens), 0).label("input_tokens"),
+            func.coalesce(func.sum(UsageRecord.output_tokens), 0).label("output_tokens"),
+            func.coalesce(func.sum(UsageRecord.cache_write_tokens), 0).label("cache_write_tokens"),
+            func.coalesce(func.sum(UsageRecord.cache_read_tokens), 0).label("cache_read_tokens"),
+            type_coerce(func.sum(UsageRecord.cost_usd), Money()).label("cost_usd"),
+            func.coalesce(func.sum(case((UsageRecord.cost_usd.is_(None), 1), else_=0)), 0).label("unpriced"),
+            func.coalesce(func.sum(UsageRecord.latency_ms), 0.0).label("latency_ms"),
+        ]
+        stmt = self._filtered(select(*columns), user_id, organization_id, None, since, until)
+        stmt = stmt.group_by(*[self._group_key(key) for key in keys])
+        with self._db.read() as session:
+            rows = session.execute(stmt).all()
+        out = []
+        for row in rows:
+            item: dict[str, Any] = {key: getattr(row, key) for key in keys}
+            item.update(
+                calls=int(row.calls), input_tokens=int(row.input_tokens), output_tokens=int(row.output_tokens),
+                cache_write_tokens=int(row.cache_write_tokens), cache_read_tokens=int(row.cache_read_tokens),
+                cost_usd=float(row.cost_usd) if row.cost_usd is not None else None,
+                unpriced_calls=int(row.unpriced), latency_ms=float(row.latency_ms),
+            )  # fmt: skip
+            out.append(item)
+        return out
+
     def cost_between(self, user_id: str, since: datetime, until: datetime) -> Decimal:
         """What `user_id`'s priced calls cost over `since` <= at < `until`."""
         stmt = select(type_coerce(func.sum(UsageRecord.cost_usd), Money())).where(
@@ -162,10 +204,7 @@ class UsageRepository:
         if group_by is None:
             return type_coerce(None, String())
         if group_by == "day":
-            if self._db.dialect == "postgresql":
-                return func.to_char(func.timezone("UTC", UsageRecord.at), "YYYY-MM-DD")
-            # SQLite keeps naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff": the day is its first 10 chars.
-            return func.substr(type_coerce(UsageRecord.at, String()), 1, 10)
+            return day_of(UsageRecord.at, self._db.dialect)
         columns: dict[str, ColumnElement[Any]] = {
             "model": UsageRecord.model.expression,
             "provider": UsageRecord.provider.expression,

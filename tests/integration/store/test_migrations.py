@@ -63,7 +63,7 @@ def test_a_database_at_version_1_is_migrated(database_url: str) -> None:
     with engine.begin() as conn:
         for name in QUERY_INDEXES:
             conn.execute(text(f"DROP INDEX {name}"))
-        for table in ("turn_events", "turns", "web_sessions"):
+        for table in ("turn_events", "turns", "web_sessions", "directory", "eval_runs"):
             conn.execute(text(f"DROP TABLE {table}"))
         conn.execute(text("ALTER TABLE pending_actions DROP COLUMN changes"))
         conn.execute(text("DELETE FROM schema_version WHERE version > 1"))
