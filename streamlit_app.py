@@ -7,6 +7,7 @@ this script (no sign-in check, no sidebar).
 
 import streamlit as st
 
+from app.analytics.scope import can_see_reports
 from components.session import current_user, flush_cookie, load_services, setup_state
 from components.sidebar import render_identity
 
@@ -23,21 +24,28 @@ if user is None:
     navigation = st.navigation(pages, position="hidden")
 else:
     render_identity(svc, user)
-    navigation = st.navigation(
-        {
-            "Assistant": [
-                st.Page(
-                    "pages/chat.py", title="Chat", icon=":material/forum:", url_path="assistant", default=True
-                )
-            ],
-            "Engineering": [
-                st.Page(
-                    "pages/search.py",
-                    title="Search the codebase",
-                    icon=":material/search:",
-                    url_path="code-search",
-                )
-            ],
-        }
-    )
+    sections = {
+        "Assistant": [
+            st.Page(
+                "pages/chat.py", title="Chat", icon=":material/forum:", url_path="assistant", default=True
+            )
+        ],
+    }
+    if can_see_reports(user):  # organization and site admins; students and instructors chat only
+        sections["Operations"] = [
+            st.Page(
+                "pages/actions.py", title="Actions and audit", icon=":material/fact_check:", url_path="audit"
+            ),
+            st.Page("pages/usage.py", title="Usage and cost", icon=":material/payments:", url_path="cost"),
+            st.Page(
+                "pages/analytics.py", title="Analytics", icon=":material/monitoring:", url_path="insights"
+            ),
+        ]
+        sections["Engineering"] = [
+            st.Page(
+                "pages/retrieval_lab.py", title="Retrieval lab", icon=":material/science:", url_path="lab"
+            ),
+            st.Page("pages/index.py", title="Index", icon=":material/database:", url_path="search-index"),
+        ]
+    navigation = st.navigation(sections)
 navigation.run()

@@ -15,8 +15,8 @@ from typing import Any
 from app.actions.service import ActionService
 from app.config import Settings, get_settings
 from app.conversation.runner import TurnRunner
-from app.jobs import JobRunner
 from app.conversation.session import TurnDeps
+from app.jobs import JobRunner
 from app.permissions.policy import UserContext
 from app.platform.client import PlatformClient
 from app.providers.base import Provider

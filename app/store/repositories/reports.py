@@ -73,6 +73,17 @@ class ReportRepository:
         )
         return self._rows(stmt)
 
+    def recent_turns(self, organization_id: str | None, limit: int = 100) -> builtins.list[Any]:
+        """The latest finished user messages (with their stored views), newest first."""
+        stmt = select(Turn).where(Turn.kind == "message", Turn.status != "running", Turn.view.is_not(None))
+        if organization_id is not None:
+            stmt = stmt.where(Turn.organization_id == organization_id)
+        stmt = stmt.order_by(Turn.started_at.desc()).limit(limit)
+        with self._db.read() as session:
+            from app.store.records import TurnData
+
+            return [TurnData.of(row) for row in session.scalars(stmt)]
+
     def _turns(self, organization_id: str | None, since: datetime, until: datetime) -> builtins.list[Any]:
         conditions = [Turn.kind == "message", Turn.started_at >= since, Turn.started_at < until]
         if organization_id is not None:
