@@ -83,7 +83,7 @@ def usage_over_time(frame: pd.DataFrame, days: list[str], value: str, title: str
         for label, rows in frame.groupby("label", sort=True):
             per_day = rows.groupby("day")[value].sum(min_count=1)
             fig.add_bar(x=days, y=[per_day.get(d) for d in days], name=str(label))
-    return _layout(fig, title, barmode="stack", xaxis={"type": "category", "title": None})
+    return _layout(fig, title, barmode="stack", xaxis={"type": "date", "title": None, "tickformat": "%b %d"})
 
 
 def cache_share_over_time(shares: pd.DataFrame) -> go.Figure:

@@ -98,7 +98,8 @@ weak = activity.weak_context_questions(svc.store, scope, period, below)
 if weak.empty:
     st.caption("Every question in this period found a passage above that similarity.")
 else:
-    st.caption(f"{len(weak)} questions, weakest first. The docs may not cover them: worth a look.")
+    st.caption(f"{len(weak)} questions, weakest first (a blank similarity: nothing was retrieved). "
+               "The docs may not cover them: worth a look.")  # fmt: skip
     st.dataframe(weak, hide_index=True, width="stretch", column_config={
         "best_similarity": st.column_config.NumberColumn("best similarity", format="%.2f"),
         "at": st.column_config.DatetimeColumn("asked", format="YYYY-MM-DD HH:mm")})  # fmt: skip

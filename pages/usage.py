@@ -63,7 +63,11 @@ st.dataframe(
     table.assign(cost=[format_cost(c if pd.notna(c) else None, u) for c, u in zip(table["cost_usd"], table["unpriced_calls"], strict=True)]),
     hide_index=True, width="stretch",
     column_order=["label", "cost", "calls", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_share"],
-    column_config={"label": BY_OPTIONS[by], "cache_share": st.column_config.ProgressColumn("cache share", format="percent", min_value=0, max_value=1)},
+    column_config={
+        "label": BY_OPTIONS[by], "input_tokens": "input", "output_tokens": "output",
+        "cache_read_tokens": "cache read", "cache_write_tokens": "cache write",
+        "cache_share": st.column_config.ProgressColumn("cache share", format="percent", min_value=0, max_value=1),
+    },
 )  # fmt: skip
 
 cache_col, typical_col = st.columns(2, gap="large")

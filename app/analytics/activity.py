@@ -97,7 +97,8 @@ def weak_context_questions(store: Store, scope: Scope, period: Period, below: fl
     people = store.directory.many(r.user_id for r in rows)
     return pd.DataFrame(
         [
-            {"at": r.started_at, "question": r.label, "best_similarity": r.context_score,
+            {"at": r.started_at, "question": r.label,
+             "best_similarity": float("nan") if r.context_score is None else r.context_score,
              "user": people[r.user_id].label if r.user_id in people else r.user_id, "conversation": r.conversation_id}
             for r in rows
         ],

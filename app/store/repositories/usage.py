@@ -157,7 +157,8 @@ class UsageRepository:
         `cost_usd` sums priced calls (None when none in the group had a price); `unpriced_calls`
         counts the rest. Computed by the database (GROUP BY), never by loading rows.
         """
-        columns: list[Any] = [self._group_key(key).label(key) for key in keys]
+        exprs = [self._group_key(key) for key in keys]  # the same objects in SELECT and GROUP BY (PostgreSQL)
+        columns: list[Any] = [expr.label(key) for expr, key in zip(exprs, keys, strict=True)]
         columns += [
             func.count().label("calls"),
             func.coalesce(func.sum(UsageRecord.input_tokens), 0).label("input_tokens"),
@@ -169,7 +170,7 @@ class UsageRepository:
             func.coalesce(func.sum(UsageRecord.latency_ms), 0.0).label("latency_ms"),
         ]
         stmt = self._filtered(select(*columns), user_id, organization_id, None, since, until)
-        stmt = stmt.group_by(*[self._group_key(key) for key in keys])
+        stmt = stmt.group_by(*exprs)
         with self._db.read() as session:
             rows = session.execute(stmt).all()
         out = []
