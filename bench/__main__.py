@@ -1,6 +1,7 @@
 """`python -m bench` (make bench): indexing and retrieval figures, and the chat page in a browser.
 
-`python -m bench chat` runs only the chat page figures, `python -m bench retrieval` only the rest.
+`python -m bench chat` runs only the chat page figures, `python -m bench operators` only the operator
+pages' (SQLite and PostgreSQL), `python -m bench retrieval` only indexing and retrieval.
 
 Always measured on the bundled sandbox (its own 52 evaluation questions). Measured on the real
 Course Creator codebase too when COURSE_CREATOR_DIR points at a checkout of it (see
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 from bench.chat_page import bench_chat_page
+from bench.operator_pages import bench_operator_pages
 from bench.retrieval import ROOT, bench_corpus
 
 
@@ -24,6 +26,8 @@ def main() -> None:
     only = sys.argv[1] if len(sys.argv) > 1 else ""
     if only in ("", "chat"):
         bench_chat_page()
+    if only in ("", "operators"):
+        bench_operator_pages()
     if only in ("", "retrieval"):
         bench_retrieval()
 

@@ -168,7 +168,7 @@ if eval_tab.open:
         picked = by_id[chosen_id]
         st.caption(f"Index: {picked.index_fingerprint} · settings {picked.settings} · {picked.seconds:.1f} s")
         table = lab.metrics_frame(picked.metrics)
-        left, right = st.columns([0.45, 0.55], gap="large")
+        left, right = st.columns([0.5, 0.5], gap="large")
         left.dataframe(table, hide_index=True, width="stretch", column_config={
             m: st.column_config.NumberColumn(m, format="%.3f") for m in lab.METRICS})  # fmt: skip
         right.plotly_chart(

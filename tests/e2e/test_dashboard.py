@@ -102,15 +102,3 @@ def test_a_rejected_deletion_leaves_the_project(page: Any, dashboard: Dashboard)
         org = client.me().organization_id
         names = [p["name"] for p in client.list_all(f"/organizations/{org}/projects")]
     assert "Web Development Bootcamp" in names
-
-
-def test_the_search_page(page: Any, dashboard: Dashboard) -> None:
-    sign_in_as_demo_admin(page, dashboard)
-    page.get_by_role("link", name="Search the codebase").click()
-    expect(page.get_by_text("Search the Course Creator codebase")).to_be_visible()
-    page.get_by_label("Ask about an endpoint, a rule, a permission, a setting ...").fill(
-        "enroll students in a track"
-    )
-    page.get_by_role("button", name="Search").click()
-    expect(page.get_by_text(re.compile(r"results in \d+ ms"))).to_be_visible()
-    shoot(page, "07-search", height=1300)
