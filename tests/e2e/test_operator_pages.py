@@ -26,7 +26,9 @@ ADMIN = ("maya.patel@northwind-academy.example", "OrgAdmin#2024")
 
 
 @pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory, seeded_sandbox_db: Path, sandbox_index: Path) -> Iterator[Dashboard]:
+def dashboard(
+    tmp_path_factory: pytest.TempPathFactory, seeded_sandbox_db: Path, sandbox_index: Path
+) -> Iterator[Dashboard]:
     data_dir = tmp_path_factory.mktemp("e2e-operators")
     orgs = []
     for org in ORGANIZATIONS:
@@ -69,7 +71,9 @@ def test_a_site_admin_runs_an_evaluation_and_sees_every_page(page: Any, dashboar
         shoot(page, name, height=1400)
 
 
-def test_an_organization_admin_approves_from_actions_and_exports_usage(page: Any, dashboard: Dashboard) -> None:
+def test_an_organization_admin_approves_from_actions_and_exports_usage(
+    page: Any, dashboard: Dashboard
+) -> None:
     sign_in(page, dashboard, "Maya Patel · Organization admin")
     box = page.get_by_placeholder("Ask about the platform, or ask for a change ...")
     box.fill("create an advanced Go track in Cloud Engineering Pathway")
@@ -98,5 +102,7 @@ def test_a_link_reproduces_a_filtered_view(page: Any, dashboard: Dashboard) -> N
     sign_in(page, dashboard, "Maya Patel · Organization admin")
     page.goto(f"{dashboard.url}/audit?days=Last+7+days&status=rejected")  # as the address bar shows it
     expect(page.get_by_role("combobox", name="Period")).to_have_value("Last 7 days")
-    statuses = page.get_by_role("gridcell").filter(has_text=re.compile(r"^(succeeded|failed|expired|pending)$"))
+    statuses = page.get_by_role("gridcell").filter(
+        has_text=re.compile(r"^(succeeded|failed|expired|pending)$")
+    )
     expect(statuses).to_have_count(0)
