@@ -59,9 +59,7 @@ def test_signing_in_with_email_and_password(dashboard: Path, app: Callable[[], A
 
 
 @pytest.mark.parametrize("account", ACCOUNTS, ids=lambda a: f"{a.role}-{a.organization.split()[0]}")
-def test_every_role_gets_the_chat(
-    dashboard: Path, app: Callable[[], AppTest], account: object
-) -> None:
+def test_every_role_gets_the_chat(dashboard: Path, app: Callable[[], AppTest], account: object) -> None:
     from app.accounts import DemoAccount
 
     assert isinstance(account, DemoAccount)
