@@ -1,5 +1,6 @@
 # One target per job, used by people, hooks and CI alike.
 #   make run    set up, build the default index if missing, start the dashboard (offline defaults)
+#   make serve  the same, then the assistant service (WebSocket, HTTP API, widget, demo) on :8011
 #   make test   set up, lint and type-check, run the whole test suite
 #   make lint   ruff + mypy
 #   make bench  benchmarks that print figures (see bench/README.md)
@@ -17,7 +18,7 @@ CHROMIUM      ?= /usr/bin/chromium
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 
-.PHONY: run test lint bench index setup setup-dev clean
+.PHONY: run serve test lint bench index setup setup-dev clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,9 @@ index: setup
 
 run: setup index
 	$(PY) -m app dashboard
+
+serve: setup index
+	$(PY) -m app serve
 
 lint: setup-dev
 	$(BIN)/ruff check .

@@ -357,6 +357,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="  [%(levelname)s] %(message)s")
     try:
+        if args.command == "serve":
+            from app.api.server import serve
+
+            serve(Settings(), args.host, args.port, args.workers)
+            return 0
         return dashboard(args) if args.command == "dashboard" else chat(args)
     except SetupError as exc:
         print(f"error: {exc}", file=sys.stderr)

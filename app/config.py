@@ -132,6 +132,29 @@ class Settings(BaseSettings):
     )
     dashboard_port: int = Field(8501, description="Port of the dashboard.")
 
+    # --- assistant service (WebSocket + HTTP API, widget, demo) -----------------------------------
+    assistant_host: str = Field(
+        "127.0.0.1",
+        description="Interface the assistant service (`make serve`) listens on; 0.0.0.0 exposes it.",
+    )
+    assistant_port: int = Field(8011, description="Port of the assistant service (the design note's 8011).")
+    assistant_workers: int = Field(
+        1,
+        description="Worker processes behind the one port; more than 1 needs REDIS_URL (events cross workers there).",
+    )
+    assistant_tls_cert: Path | None = Field(
+        None, description="TLS certificate (PEM) for wss:// and https://; with ASSISTANT_TLS_KEY."
+    )
+    assistant_tls_key: Path | None = Field(
+        None, description="TLS private key (PEM), used with ASSISTANT_TLS_CERT."
+    )
+    ws_max_frame_kb: int = Field(
+        64, description="Largest WebSocket frame a client may send; larger ones get an error frame."
+    )
+    auth_cache_seconds: int = Field(
+        30, description="How long a verified platform token is trusted before /users/me is asked again."
+    )
+
     # --- approvals -----------------------------------------------------------------------------
     action_ttl_minutes: int = Field(
         30, description="Minutes a proposed action waits for approval before it expires."

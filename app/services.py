@@ -14,6 +14,7 @@ from typing import Any
 
 from app.actions.service import ActionService
 from app.config import Settings, get_settings
+from app.conversation.bus import EventBus, build_bus
 from app.conversation.runner import TurnRunner
 from app.conversation.session import TurnDeps
 from app.jobs import JobRunner
@@ -51,11 +52,26 @@ class Services:
     _runner: TurnRunner | None = field(default=None, repr=False)
     jobs: JobRunner = field(default_factory=JobRunner, repr=False)  # evaluation runs, index builds
 
+    _bus: EventBus | None = field(default=None, repr=False)
+
+    @property
+    def bus(self) -> EventBus:
+        """Where every turn's events are published: in-process, and through Redis when REDIS_URL is set."""
+        if self._bus is None:
+            try:
+                self._bus = build_bus(self.settings.redis_url, self.settings.redis_key_prefix)
+            except Exception as exc:  # Redis down: this process still works, alone
+                log.warning(
+                    "REDIS_URL is set but Redis does not answer (%s); events stay in this process", exc
+                )
+                self._bus = EventBus()
+        return self._bus
+
     @property
     def runner(self) -> TurnRunner:
         """The process's turn runner (worker threads), made on first use."""
         if self._runner is None:
-            self._runner = TurnRunner(self.store)
+            self._runner = TurnRunner(self.store, bus=self.bus)
         return self._runner
 
     @property
@@ -126,6 +142,8 @@ class Services:
         self._closed = True
         if self._runner is not None:
             self._runner.shutdown()
+        if self._bus is not None:
+            self._bus.close()
         if self.sandbox is not None:
             self.sandbox.stop()
         self.store.close()

@@ -87,5 +87,6 @@ def edit(deps: TurnDeps, user: UserContext, action_id: str, arguments: dict[str,
     yield ActionProposed(
         a.conversation_id, action_id=a.id, tool=a.tool, arguments=a.arguments, preview=a.preview, risk=a.risk,
         digest=a.digest, confirm_name=a.confirm_name, expires_at=a.expires_at.isoformat(),
+        changes=list(a.changes or []),
     )  # fmt: skip
     yield Done(a.conversation_id, stop="action_proposed")

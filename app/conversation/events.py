@@ -89,6 +89,7 @@ class ActionProposed(Event):
     digest: str = ""
     confirm_name: str | None = None
     expires_at: str = ""
+    changes: list[dict[str, Any]] = field(default_factory=list)  # what approving will change (before/after)
     type: ClassVar[EventType] = "action_proposed"
 
 

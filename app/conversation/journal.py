@@ -188,9 +188,11 @@ def journaled(
             if not cancel.is_set() and journal.cancel_requested():
                 cancel.set()
             stamped = journal.record(event)
-            yield stamped
             if isinstance(stamped, Done):
+                journal.finish()  # the conversation is free before anyone hears the turn is done
+                yield stamped
                 break
+            yield stamped
     except GeneratorExit:  # the consumer left: stop the work, keep what it did (the user's message too)
         cancel.set()
         _drain(journal, events if events is not None else call(cancel))

@@ -22,6 +22,7 @@ from typing import Any
 
 from app.actions.service import ActionError
 from app.conversation import decisions
+from app.conversation.bus import EventBus
 from app.conversation.events import Event
 from app.conversation.journal import EngineCall, begin_turn, journaled
 from app.conversation.session import TurnDeps
@@ -119,8 +120,11 @@ def running_view(runner: TurnRunner, conversation_id: str, turn_id: str) -> Turn
 class TurnRunner:
     """Starts turns in worker threads and keeps the ones running in this process."""
 
-    def __init__(self, store: Store, heartbeat_every_s: float = HEARTBEAT_EVERY_S) -> None:
+    def __init__(
+        self, store: Store, heartbeat_every_s: float = HEARTBEAT_EVERY_S, bus: EventBus | None = None
+    ) -> None:
         self.store = store
+        self.bus = bus or EventBus()
         self._live: dict[str, LiveTurn] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -130,7 +134,8 @@ class TurnRunner:
         self._heartbeat.start()
 
     # --- starting turns ------------------------------------------------------------------------
-    def send(self, deps: TurnDeps, conversation_id: str, user: UserContext, text: str) -> LiveTurn:
+    def send(self, deps: TurnDeps, conversation_id: str, user: UserContext, text: str,
+             page_context: dict[str, Any] | None = None) -> LiveTurn:  # fmt: skip
         """Answer the user's message. LookupError: not their conversation; TurnBusyError: one is running."""
         self._own_conversation(conversation_id, user)
         text = text.strip()
@@ -140,7 +145,7 @@ class TurnRunner:
             user,
             "message",
             label,
-            lambda cancel: run_turn(deps, conversation_id, user, text, cancel),
+            lambda cancel: run_turn(deps, conversation_id, user, text, cancel, page_context),
         )
 
     def approve(self, deps: TurnDeps, user: UserContext, action_id: str, *, expected_digest: str | None,
@@ -223,6 +228,7 @@ class TurnRunner:
         try:
             for event in journaled(self.store, live.turn, call, live.cancel):
                 live._push(event)
+                self.bus.publish(event.to_dict())
         except Exception:
             log.exception("turn %s could not be run", live.id)
         finally:

@@ -53,36 +53,41 @@ class TurnRepository:
         """A new running turn; TurnBusyError if one is running, NotFoundError without the conversation."""
         if kind not in TURN_KINDS:
             raise ValueError(f"kind must be one of {TURN_KINDS}, not {kind!r}")
+        for attempt in range(2):
+            try:
+                return self._insert(conversation_id, user_id, organization_id, kind, label, owner)
+            except IntegrityError as exc:
+                running = self.running(conversation_id)
+                if running is not None:
+                    raise TurnBusyError(running.id, running.label) from exc
+                if attempt:  # not a running turn in the way: a real constraint problem
+                    raise
+        raise AssertionError("unreachable")
+
+    def _insert(self, conversation_id: str, user_id: str, organization_id: str | None, kind: str, label: str,
+                owner: str) -> TurnData:  # fmt: skip
         now = self._db.clock()
-        try:
-            with self._db.write() as session:
-                touch_conversation(session, conversation_id, now)
-                last = session.scalar(
-                    select(func.coalesce(func.max(Turn.number), 0)).where(
-                        Turn.conversation_id == conversation_id
-                    )
-                )
-                row = Turn(
-                    conversation_id=conversation_id,
-                    number=int(last or 0) + 1,
-                    kind=kind,
-                    label=label,
-                    user_id=user_id,
-                    organization_id=organization_id,
-                    status="running",
-                    owner=owner,
-                    started_at=now,
-                    heartbeat_at=now,
-                    cancel_requested=False,
-                )
-                session.add(row)
-                session.flush()
-                return TurnData.of(row)
-        except IntegrityError as exc:
-            running = self.running(conversation_id)
-            if running is not None:
-                raise TurnBusyError(running.id, running.label) from exc
-            raise
+        with self._db.write() as session:
+            touch_conversation(session, conversation_id, now)
+            last = session.scalar(
+                select(func.coalesce(func.max(Turn.number), 0)).where(Turn.conversation_id == conversation_id)
+            )
+            row = Turn(
+                conversation_id=conversation_id,
+                number=int(last or 0) + 1,
+                kind=kind,
+                label=label,
+                user_id=user_id,
+                organization_id=organization_id,
+                status="running",
+                owner=owner,
+                started_at=now,
+                heartbeat_at=now,
+                cancel_requested=False,
+            )
+            session.add(row)
+            session.flush()
+            return TurnData.of(row)
 
     def get(self, turn_id: str) -> TurnData | None:
         with self._db.read() as session:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
@@ -15,38 +14,15 @@ from app.conversation.journal import STALE_AFTER, begin_turn, journaled, recover
 from app.conversation.turn import run_turn
 from app.conversation.view import conversation_view
 from app.permissions.policy import UserContext
-from app.providers.base import ModelRequest, ModelResponse, StreamItem, TextBlock, TextDelta
 from app.providers.offline import OfflineProvider
 from app.providers.scripted import ScriptedProvider, text_reply, tool_reply
 from app.services import Services
 from app.store import TurnBusyError
 from app.usage.usage import Usage
+from tests.support.providers import GatedProvider
 
 from .conftest import ADMIN_A
 from .helpers import new_conversation
-
-
-@dataclass
-class GatedProvider:
-    """Streams `before`, then waits for `gate` (or a cancel), then streams `after` and answers."""
-
-    before: list[str]
-    after: list[str]
-    gate: threading.Event = field(default_factory=threading.Event)
-    started: threading.Event = field(default_factory=threading.Event)
-    name: str = "gated"
-    model: str = "gated-1"
-
-    def stream(self, request: ModelRequest) -> Iterator[StreamItem]:
-        for piece in self.before:
-            yield TextDelta(piece)
-        self.started.set()
-        self.gate.wait(10)
-        for piece in self.after:
-            yield TextDelta(piece)
-        text = "".join(self.before + self.after)
-        usage = Usage(input_tokens=100, output_tokens=20, requests=1)
-        yield ModelResponse((TextBlock(text),), "end_turn", usage, self.name, self.model, 5.0)
 
 
 @pytest.fixture

@@ -1,0 +1,151 @@
+"""Every stamped event of every turn, delivered to whoever follows its conversation.
+
+The runner publishes each event as its turn emits it. Subscribers (a WebSocket session, the
+metrics) get them in order, in this process at once; with REDIS_URL set, events published in any
+other process (another API worker, the dashboard) arrive too, through one Redis pub/sub channel.
+Without Redis, a follower that must see turns run elsewhere reads them from the store (events are
+stored there by the journal, numbered, so nothing is missed or shown twice: see `Follower`).
+
+Subscribers are plain callables and must return at once (they hand the event to their own queue);
+a subscriber that raises is logged and dropped from nothing else's delivery.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[dict[str, Any]], None]
+ALL = "*"  # subscribe to every conversation (the metrics do)
+
+
+class EventBus:
+    """In-process fan-out of wire events by conversation id."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, list[Subscriber]] = {}
+        self._local: list[Subscriber] = []  # see only this process's own events (the metrics)
+        self._lock = threading.Lock()
+        self.origin = uuid.uuid4().hex  # this process, so a Redis echo of our own events is skipped
+
+    def subscribe(self, conversation_id: str, subscriber: Subscriber) -> Callable[[], None]:
+        """Deliver the conversation's events (or every event, with ALL); returns the unsubscribe."""
+        with self._lock:
+            self._subscribers.setdefault(conversation_id, []).append(subscriber)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                found = self._subscribers.get(conversation_id, [])
+                if subscriber in found:
+                    found.remove(subscriber)
+                if not found:
+                    self._subscribers.pop(conversation_id, None)
+
+        return unsubscribe
+
+    def subscribe_local(self, subscriber: Subscriber) -> None:
+        """Every event this process publishes (not those bridged in from others): counted once, here."""
+        with self._lock:
+            self._local.append(subscriber)
+
+    def publish(self, event: dict[str, Any]) -> None:
+        """An event of this process: delivered here, and to other processes when bridged."""
+        self._publish_local(event)
+        self.deliver(event)
+
+    def _publish_local(self, event: dict[str, Any]) -> None:
+        with self._lock:
+            local = list(self._local)
+        for subscriber in local:
+            try:
+                subscriber(event)
+            except Exception:
+                log.exception("a local event subscriber failed")
+
+    def deliver(self, event: dict[str, Any]) -> None:
+        with self._lock:
+            targets = [
+                *self._subscribers.get(str(event.get("conversation_id")), ()),
+                *self._subscribers.get(ALL, ()),
+            ]
+        for subscriber in targets:
+            try:
+                subscriber(event)
+            except Exception:
+                log.exception("an event subscriber failed")
+
+    @property
+    def bridged(self) -> bool:
+        """True when events of other processes arrive here too."""
+        return False
+
+    def close(self) -> None:
+        """Nothing to release in-process."""
+
+
+class RedisEventBus(EventBus):
+    """The in-process bus plus one Redis channel shared by every process of the assistant."""
+
+    def __init__(self, url: str, prefix: str = "cca:") -> None:
+        super().__init__()
+        import redis
+
+        self.channel = f"{prefix}events"
+        self._client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=5.0)
+        self._client.ping()  # fail at start, with a clear error, rather than silently at the first turn
+        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        self._pubsub.subscribe(self.channel)
+        self._stopping = threading.Event()
+        self._listener = threading.Thread(target=self._listen, name="event-bus-redis", daemon=True)
+        self._listener.start()
+
+    @property
+    def bridged(self) -> bool:
+        return True
+
+    def publish(self, event: dict[str, Any]) -> None:
+        self._publish_local(event)
+        self.deliver(event)
+        try:
+            self._client.publish(
+                self.channel, json.dumps({"origin": self.origin, "event": event}, default=str)
+            )
+        except Exception:  # other processes miss this live event; their followers read it from the store
+            log.warning("could not publish an event to Redis", exc_info=True)
+
+    def _listen(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                message = self._pubsub.get_message(timeout=1.0)
+            except Exception:
+                if self._stopping.is_set():
+                    return
+                log.warning("Redis event channel failed; retrying", exc_info=True)
+                self._stopping.wait(1.0)
+                continue
+            if not message or message.get("type") != "message":
+                continue
+            try:
+                payload = json.loads(message["data"])
+            except (ValueError, TypeError):
+                continue
+            if payload.get("origin") != self.origin:
+                self.deliver(payload.get("event") or {})
+
+    def close(self) -> None:
+        self._stopping.set()
+        try:
+            self._pubsub.close()
+            self._client.close()
+        except Exception:
+            pass
+
+
+def build_bus(redis_url: str | None, prefix: str) -> EventBus:
+    return RedisEventBus(redis_url, prefix) if redis_url else EventBus()
