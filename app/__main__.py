@@ -344,6 +344,12 @@ def dashboard(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description="Course Creator AI Assistant")
     commands = parser.add_subparsers(dest="command", required=True)
+    v = commands.add_parser(
+        "serve", help="the assistant service: WebSocket + HTTP API, widget, demo (ASSISTANT_*)"
+    )
+    v.add_argument("--host", help="overrides ASSISTANT_HOST")
+    v.add_argument("--port", type=int, help="overrides ASSISTANT_PORT")
+    v.add_argument("--workers", type=int, help="overrides ASSISTANT_WORKERS")
     d = commands.add_parser(
         "dashboard", help="start the dashboard (Streamlit) on DASHBOARD_HOST:DASHBOARD_PORT"
     )

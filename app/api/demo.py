@@ -70,8 +70,7 @@ def _follow(live: LiveTurn, history: Chat, user_line: str | None) -> Iterator[tu
 
 
 def build_demo(get_services: Any) -> gr.Blocks:
-    theme = gr.themes.Soft(font=FONTS, font_mono=MONO)
-    with gr.Blocks(title="Course Creator AI Assistant · demo", theme=theme, analytics_enabled=False) as demo:
+    with gr.Blocks(title="Course Creator AI Assistant · demo", analytics_enabled=False) as demo:
         user_state = gr.State(None)
         conversation = gr.State(None)
         pending = gr.State(None)
@@ -202,4 +201,7 @@ def _decision(proposal: dict[str, Any] | None) -> Any:
 def mount_demo(app: FastAPI, services: Services | None = None) -> None:
     """Mount the demo at /demo; it reaches the services through the app at call time."""
     blocks = build_demo(lambda: services or app.state.assistant.services)
-    gr.mount_gradio_app(app, blocks, path="/demo", footer_links=[], enable_monitoring=False, mcp_server=False)
+    theme = gr.themes.Soft(font=FONTS, font_mono=MONO)  # system fonts: no font is fetched from the network
+    gr.mount_gradio_app(
+        app, blocks, path="/demo", footer_links=[], enable_monitoring=False, mcp_server=False, theme=theme
+    )

@@ -71,6 +71,11 @@ class ToolRegistry:
             return ToolResult.failure(
                 exc.describe(), {"status": exc.status, "rule": exc.rule, "field": exc.field}
             )
+        except (
+            LookupError,
+            ValueError,
+        ) as exc:  # a tool saying what it cannot do (no organization, no match)
+            return ToolResult.failure(f"{tool.name}: {exc}")
         except Exception as exc:  # a tool bug must not end the turn; the model and the log see it
             log.exception("tool %s failed", tool.name)
             return ToolResult.failure(f"{tool.name} failed unexpectedly: {type(exc).__name__}: {exc}")

@@ -61,6 +61,17 @@ class Dashboard:
 
 
 def start_dashboard(data_dir: Path, seeded: Path, index: Path, **env_extra: str) -> Dashboard:
+    return start_process(["dashboard"], "/_stcore/health", data_dir, seeded, index, **env_extra)
+
+
+def start_service(data_dir: Path, seeded: Path, index: Path, **env_extra: str) -> Dashboard:
+    """The assistant service (`python -m app serve`): widget, demo, API."""
+    return start_process(["serve"], "/health", data_dir, seeded, index, **env_extra)
+
+
+def start_process(
+    command: list[str], health: str, data_dir: Path, seeded: Path, index: Path, **env_extra: str
+) -> Dashboard:
     data_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(seeded, data_dir / "sandbox.db")
     env = {k: v for k, v in os.environ.items() if not k.startswith(CLEARED)}
@@ -77,7 +88,7 @@ def start_dashboard(data_dir: Path, seeded: Path, index: Path, **env_extra: str)
     port = free_port()
     log = (data_dir / "dashboard.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "app", "dashboard", "--port", str(port)],
+        [sys.executable, "-m", "app", *command, "--port", str(port)],
         cwd=REPO,
         env=env,
         stdout=log,
@@ -89,14 +100,14 @@ def start_dashboard(data_dir: Path, seeded: Path, index: Path, **env_extra: str)
         if process.poll() is not None:
             raise RuntimeError(f"the dashboard exited: {(data_dir / 'dashboard.log').read_text()[-3000:]}")
         try:
-            if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
+            if httpx.get(f"{url}{health}", timeout=2).status_code == 200:
                 break
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
     else:
         process.kill()
-        raise RuntimeError("the dashboard did not answer /_stcore/health within 90 s")
+        raise RuntimeError(f"`python -m app {command[0]}` did not answer {health} within 90 s")
     platform = start_in_thread(
         SandboxSettings(
             database_url=f"sqlite:///{data_dir / 'sandbox.db'}",
