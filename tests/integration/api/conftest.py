@@ -25,6 +25,7 @@ from tests.integration.conversation.conftest import (
     sign_in,
 )
 from tests.support.dashboard import sandbox_index
+from tests.support.fixtures import redis_key_prefix, redis_url
 
 __all__ = ["ADMIN_A", "ADMIN_B", "INSTRUCTOR_A", "STUDENT_A"]
 
