@@ -149,21 +149,35 @@ class Session:
             await self.send(frame)
 
     async def _forward(self) -> None:
-        """Send the followed conversation's events once each, in order; read the store when idle."""
+        """Send the followed conversation's events once each, in order; read the store when idle.
+
+        Everything queued meanwhile goes out together, and a run of text deltas of one turn is one
+        `response_delta` frame (numbered with its last event): under load, fewer and larger frames.
+        """
         while True:
             try:
-                event = await asyncio.wait_for(self.queue.get(), POLL_S)
-                batch = [event] if event.get("conversation_id") == self.conversation_id else []
+                batch = [await asyncio.wait_for(self.queue.get(), POLL_S)]
             except TimeoutError:
-                batch = []
                 if not self.services.bus.bridged and self.follower is not None:
                     follower = self.follower
                     for missed in await asyncio.to_thread(follower.missed):
                         await self._send_event(missed)
+                continue
+            while not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            ordered: list[dict[str, Any]] = []
             for event in batch:
-                assert self.follower is not None
-                for ordered in await asyncio.to_thread(self.follower.accept, event):
-                    await self._send_event(ordered)
+                if event.get("conversation_id") != self.conversation_id or self.follower is None:
+                    continue
+                follower = self.follower
+                seq = int(event.get("seq") or 0)
+                if seq == follower.last_seq + 1:  # the usual case: next in line, no store needed
+                    follower.last_seq = seq
+                    ordered.append(event)
+                elif seq > follower.last_seq:
+                    ordered.extend(await asyncio.to_thread(follower.accept, event))
+            for event in coalesce(ordered):
+                await self._send_event(event)
 
     async def error(self, content: str, code: str, **extra: Any) -> None:
         await self.send({"type": "error", "conversation_id": self.conversation_id, "turn_id": None, "seq": None,
@@ -287,6 +301,23 @@ class Session:
             await self.error(str(exc), "action_refused", action_id=action_id)
         except TurnBusyError as exc:
             await self.error(str(exc) + " Decide once it is done.", "busy", running_turn_id=exc.turn_id)
+
+
+def coalesce(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Runs of text deltas of one turn as one delta (the text joined, the last one's number)."""
+    out: list[dict[str, Any]] = []
+    for event in events:
+        last = out[-1] if out else None
+        if (event.get("type") == "text_delta" and last is not None and last.get("type") == "text_delta"
+                and last.get("turn_id") == event.get("turn_id")):  # fmt: skip
+            out[-1] = {
+                **last,
+                "text": str(last.get("text", "")) + str(event.get("text", "")),
+                "seq": event.get("seq"),
+            }
+        else:
+            out.append(event)
+    return out
 
 
 def _int(value: Any) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 import uuid
 from collections.abc import Callable
@@ -104,6 +105,9 @@ class RedisEventBus(EventBus):
         self._stopping = threading.Event()
         self._listener = threading.Thread(target=self._listen, name="event-bus-redis", daemon=True)
         self._listener.start()
+        self._outbox: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._publisher = threading.Thread(target=self._publish, name="event-bus-redis-out", daemon=True)
+        self._publisher.start()
 
     @property
     def bridged(self) -> bool:
@@ -112,12 +116,31 @@ class RedisEventBus(EventBus):
     def publish(self, event: dict[str, Any]) -> None:
         self._publish_local(event)
         self.deliver(event)
-        try:
-            self._client.publish(
-                self.channel, json.dumps({"origin": self.origin, "event": event}, default=str)
-            )
-        except Exception:  # other processes miss this live event; their followers read it from the store
-            log.warning("could not publish an event to Redis", exc_info=True)
+        self._outbox.put(event)  # sent by the publisher thread: a turn never waits on Redis
+
+    def _publish(self) -> None:
+        """Send queued events in batches (one pipeline round trip for whatever has piled up)."""
+        while not self._stopping.is_set():
+            try:
+                batch = [self._outbox.get(timeout=0.5)]
+            except queue.Empty:
+                continue
+            while len(batch) < 500:
+                try:
+                    batch.append(self._outbox.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                pipe = self._client.pipeline(transaction=False)
+                for event in batch:
+                    pipe.publish(
+                        self.channel, json.dumps({"origin": self.origin, "event": event}, default=str)
+                    )
+                pipe.execute()
+            except (
+                Exception
+            ):  # other processes miss these live events; their followers read them from the store
+                log.warning("could not publish %d events to Redis", len(batch), exc_info=True)
 
     def _listen(self) -> None:
         while not self._stopping.is_set():

@@ -115,8 +115,8 @@ class TurnJournal:
         wire = stamped.to_dict()
         self.fold.add(wire)
         self._pending.append(wire)
-        if isinstance(stamped, Done) or time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
-            self.flush()
+        if not isinstance(stamped, Done) and time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
+            self.flush()  # Done is stored by finish(), with the turn's end, in one transaction
         return stamped
 
     def flush(self) -> None:
@@ -144,13 +144,14 @@ class TurnJournal:
         if self.finished:
             return
         self.finished = True
-        self.flush()
         view = self.fold.view
         stop = view.stop or "error"
         answer = _answer_seq(self.store, self.turn.conversation_id, self.messages_before)
+        pending, self._pending = self._pending, []
         self.store.turns.finish(
-            self.turn.id, status_of(stop), stop=stop, view=view.as_dict(), answer_seq=answer
-        )
+            self.turn.id, status_of(stop), stop=stop, view=view.as_dict(), answer_seq=answer,
+            summary=summary_of(view), events=pending,
+        )  # fmt: skip
 
 
 def summary_of(view: TurnView) -> dict[str, Any]:

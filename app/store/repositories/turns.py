@@ -132,24 +132,28 @@ class TurnRepository:
         with self._db.read() as session:
             return int(session.scalar(stmt) or 0)
 
+    @staticmethod
+    def _event_rows(
+        turn_id: str, events: Sequence[dict[str, Any]], now: datetime
+    ) -> builtins.list[dict[str, Any]]:
+        return [
+            {
+                "conversation_id": event["conversation_id"],
+                "seq": int(event["seq"]),
+                "turn_id": turn_id,
+                "type": str(event["type"]),
+                "payload": {
+                    k: v for k, v in event.items() if k not in ("type", "conversation_id", "turn_id", "seq")
+                },
+                "at": now,
+            }
+            for event in events
+        ]
+
     def append_events(self, turn_id: str, events: Sequence[dict[str, Any]]) -> None:
         """Store numbered events (wire dicts with conversation_id, turn_id, seq, type) and beat."""
         now = self._db.clock()
-        rows = []
-        for event in events:
-            payload = {
-                k: v for k, v in event.items() if k not in ("type", "conversation_id", "turn_id", "seq")
-            }
-            rows.append(
-                {
-                    "conversation_id": event["conversation_id"],
-                    "seq": int(event["seq"]),
-                    "turn_id": turn_id,
-                    "type": str(event["type"]),
-                    "payload": payload,
-                    "at": now,
-                }
-            )
+        rows = self._event_rows(turn_id, events, now)
         with self._db.write() as session:
             if rows:
                 session.execute(insert(TurnEvent), rows)
@@ -216,15 +220,21 @@ class TurnRepository:
         view: dict[str, Any],
         answer_seq: int | None = None,
         summary: dict[str, Any] | None = None,
+        events: Sequence[dict[str, Any]] = (),
     ) -> bool:
         """End a running turn with its folded view; False if it had ended already (one finisher wins).
 
-        `summary` sets the analytics columns: latency_ms, proposals, tools, context_score.
+        `events` (its last ones, Done among them) are stored in the same transaction, so no reader
+        sees a turn's Done while the turn still holds its conversation. `summary` sets the
+        analytics columns: latency_ms, proposals, tools, context_score.
         """
         if status not in TURN_STATUSES or status == "running":
             raise ValueError(f"a turn ends as one of {TURN_STATUSES[1:]}, not {status!r}")
         now = self._db.clock()
         with self._db.write() as session:
+            rows = self._event_rows(turn_id, events, now)
+            if rows:
+                session.execute(insert(TurnEvent), rows)
             result = session.execute(
                 update(Turn)
                 .where(Turn.id == turn_id, Turn.status == "running")

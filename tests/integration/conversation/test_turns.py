@@ -273,3 +273,29 @@ def test_decisions_are_turns_and_the_view_shows_each_actions_current_state(
     )
     assert decision.outcomes[0]["ok"] and view.actions[action.id].status == "succeeded"
     assert "Created" in view.actions[action.id].outcome
+
+
+def test_done_is_stored_with_the_turns_end_and_its_summary(make_services: Callable[..., Services], admin: UserContext,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A reader polling the store must never see a turn's Done while the turn still holds its
+    conversation (a client would send its next message and be told the assistant is busy)."""
+    services = make_services(OfflineProvider())
+    conv = new_conversation(services, admin)
+    appended: list[str] = []
+    original = services.store.turns.append_events
+
+    def spy(turn_id: str, events: list[dict[str, object]]) -> None:
+        appended.extend(str(e["type"]) for e in events)
+        original(turn_id, events)
+
+    monkeypatch.setattr(services.store.turns, "append_events", spy)
+    live = services.runner.send(
+        services.turn_deps(), conv, admin, "create an advanced Zig track in Cloud Engineering Pathway"
+    )
+    assert live.wait(30)
+    assert "done" not in appended  # it comes with finish(), in the same transaction as the turn's end
+    stored = services.store.turns.get(live.id)
+    assert stored is not None and stored.status == "completed"
+    assert [e.type for e in services.store.turns.events(conv)][-1] == "done"
+    assert stored.proposals == 1 and stored.tools == ["find_project", "create_track"]
+    assert stored.latency_ms is not None and stored.latency_ms > 0

@@ -1,0 +1,245 @@
+"""The assistant service under load: N concurrent WebSocket sessions, one and two workers.
+
+Each session signs in with a platform token, opens its own conversation and sends five messages
+one after another, waiting for each turn's `done`. The offline planner answers (no index, so no
+retrieval and no platform call: the turn is the engine's own work: store writes, the planner,
+the journal), so the figures are about the service, not a model. Printed per run:
+- turns per second over the whole run;
+- a turn's latency through the service (send to `done`) and, at the same concurrency, through
+  the engine directly (runner.send to Done, in-process threads); the difference is what the
+  service adds (target: p95 under 50 ms at 50 sessions);
+- memory per open socket (the server processes' RSS with N idle sockets, minus with none);
+- lost or duplicated frames: every turn must arrive whole (turn_started first, its streamed deltas
+  adding up to its `response`, `done` last) and sequence numbers must only grow.
+Two workers need Redis (REDIS_URL, default the local one); the run is skipped without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.retrieval import ROOT
+
+TURNS = 5
+MESSAGE = "hello there"
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _rss_mb(pid: int) -> float:
+    """RSS of a process and its children (uvicorn's workers), in MB."""
+    total = 0
+    pids = [pid]
+    try:
+        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def _env(data: Path, platform: str, redis_url: str | None, prefix: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANTHROPIC_", "OPENAI_", "LLM_", "DATABASE_URL", "REDIS_"))
+    }
+    env.update(DATA_DIR=str(data), INDEX_DIR=str(data / "no-index"), LLM_PROVIDER="offline", PLATFORM_BASE_URL=platform,
+               USER_REQUESTS_PER_MINUTE="0", USER_DAILY_BUDGET_USD="0", REDIS_KEY_PREFIX=prefix)  # fmt: skip
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+async def _session(
+    url: str, token: str, latencies: list[float], seqs: dict[str, list[int]], problems: list[str]
+) -> None:
+    from websockets.asyncio.client import connect
+
+    async with connect(f"ws://{url}/ws/ai-assistant?token={token}", max_size=2**22) as ws:
+        hello = json.loads(await ws.recv())
+        cid = hello["conversation_id"]
+        seen = seqs.setdefault(cid, [])
+        for _ in range(TURNS):
+            started = time.perf_counter()
+            await ws.send(json.dumps({"type": "user_message", "content": MESSAGE}))
+            kinds, streamed, whole = [], "", None
+            while True:
+                frame = json.loads(await ws.recv())
+                kinds.append(frame["type"])
+                if frame.get("turn_id") and frame["type"] != "response":  # response shares done's number
+                    seen.append(frame["seq"])
+                if frame["type"] == "response_delta":
+                    streamed += frame["content"]
+                elif frame["type"] == "response":
+                    whole = frame["content"]
+                elif frame["type"] == "done":
+                    latencies.append(time.perf_counter() - started)
+                    break
+            if kinds[0] != "turn_started" or whole is None or streamed != whole:
+                problems.append(
+                    f"{cid}: frames {kinds[:3]}..., streamed text {'matches' if streamed == whole else 'differs'}"
+                )
+
+
+async def _load(
+    url: str, token: str, sessions: int
+) -> tuple[list[float], dict[str, list[int]], list[str], float]:
+    latencies: list[float] = []
+    seqs: dict[str, list[int]] = {}
+    problems: list[str] = []
+    started = time.perf_counter()
+    await asyncio.gather(*(_session(url, token, latencies, seqs, problems) for _ in range(sessions)))
+    return latencies, seqs, problems, time.perf_counter() - started
+
+
+async def _idle(url: str, token: str, sessions: int, pid: int) -> float:
+    from websockets.asyncio.client import connect
+
+    before = _rss_mb(pid)
+    sockets = [await connect(f"ws://{url}/ws/ai-assistant?token={token}") for _ in range(sessions)]
+    for ws in sockets:
+        await ws.recv()
+    await asyncio.sleep(1.0)
+    after = _rss_mb(pid)
+    for ws in sockets:
+        await ws.close()
+    return (after - before) * 1024 / sessions
+
+
+def _engine_direct(data: Path, platform: str, token_user: Any, sessions: int) -> list[float]:
+    """The same turns at the same concurrency, through the runner in this process (no service)."""
+    from app.config import Settings
+    from app.services import build_services
+
+    os.environ.update(_env(data, platform, None, "bench:"))
+    services = build_services(Settings())
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def one_session() -> None:
+        conv = services.store.conversations.create(token_user.user_id, token_user.organization_id).id
+        for _ in range(TURNS):
+            started = time.perf_counter()
+            live = services.runner.send(services.turn_deps(), conv, token_user, MESSAGE)
+            live.wait(120)
+            with lock:
+                latencies.append(time.perf_counter() - started)
+
+    threads = [threading.Thread(target=one_session) for _ in range(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    services.close()
+    return latencies
+
+
+def _duplicated(seqs: dict[str, list[int]]) -> int:
+    """Frames whose number is not above the previous one's (numbers only grow within a conversation;
+    a frame of several coalesced text deltas carries the last one's number, so gaps are normal)."""
+    return sum(1 for numbers in seqs.values() for a, b in itertools.pairwise(numbers) if b <= a)
+
+
+def bench_service(sizes: tuple[int, ...] = (50, 200)) -> None:
+    print("\n== assistant service: concurrent WebSocket sessions (offline planner, in-process sandbox) ==")
+    from app.services import build_services  # noqa: F401  (imports warm before timing)
+    from sandbox.server import start_in_thread
+    from sandbox.settings import SandboxSettings
+
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        import redis
+
+        redis.Redis.from_url(redis_url, socket_connect_timeout=1).ping()
+    except Exception as exc:
+        print(f"  (two workers skipped: Redis does not answer at {redis_url}: {exc})")
+        redis_url = ""
+    work = Path(tempfile.mkdtemp(prefix="bench-service-"))
+    sandbox = start_in_thread(SandboxSettings(database_url=f"sqlite:///{work / 'sandbox.db'}"))
+    try:
+        from app.platform.client import PlatformClient
+        from app.services import _user_of
+
+        with PlatformClient(sandbox.base_url) as client:
+            session = client.login("maya.patel@northwind-academy.example", "OrgAdmin#2024")
+        user = _user_of(session.user, session.token)
+        for sessions in sizes:
+            direct = _engine_direct(work / f"direct-{sessions}", sandbox.base_url, user, sessions)
+            for workers in (1, 2):
+                if workers == 2 and not redis_url:
+                    continue
+                data = work / f"svc-{sessions}-{workers}"
+                prefix = f"bench_{os.getpid()}_{sessions}_{workers}:"
+                env = _env(data, sandbox.base_url, redis_url if workers > 1 else None, prefix)
+                port = _free_port()
+                proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--workers", str(workers), "--port", str(port)],
+                                        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                url = f"127.0.0.1:{port}"
+                try:
+                    _wait(url)
+                    per_socket_kb = asyncio.run(_idle(url, session.token, sessions, proc.pid))
+                    latencies, seqs, problems, wall = asyncio.run(_load(url, session.token, sessions))
+                finally:
+                    proc.terminate()
+                    proc.wait(30)
+                dup = _duplicated(seqs)
+                turns = len(latencies)
+                added50 = (statistics.median(latencies) - statistics.median(direct)) * 1000
+                added95 = (_pct(latencies, 0.95) - _pct(direct, 0.95)) * 1000
+                print(
+                    f"  {sessions:>3} sessions, {workers} worker{'s' if workers > 1 else ' '}: {turns} turns in {wall:.1f} s = "
+                    f"{turns / wall:.1f} turns/s; turn p50 {statistics.median(latencies) * 1000:.0f} ms, "
+                    f"p95 {_pct(latencies, 0.95) * 1000:.0f} ms (engine alone p50 {statistics.median(direct) * 1000:.0f}, "
+                    f"p95 {_pct(direct, 0.95) * 1000:.0f}): added p50 {added50:+.0f} ms, p95 {added95:+.0f} ms; "
+                    f"{per_socket_kb:.0f} KB per open socket; turns with a lost frame {len(problems)}, frames duplicated {dup}"
+                )  # fmt: skip
+    finally:
+        sandbox.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(url: str) -> None:
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise RuntimeError("the service did not start")
+
+
+if __name__ == "__main__":
+    bench_service()
