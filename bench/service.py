@@ -131,13 +131,22 @@ async def _idle(url: str, token: str, sessions: int, pid: int) -> float:
     return (after - before) * 1024 / sessions
 
 
-def _engine_direct(data: Path, platform: str, token_user: Any, sessions: int) -> list[float]:
-    """The same turns at the same concurrency, through the runner in this process (no service)."""
+def _engine_direct(data: Path, platform: str, token: str, sessions: int) -> list[float]:
+    """The same turns at the same concurrency through the engine alone, in a process of its own
+    (as the service's worker is), so the difference is what the service adds."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.service", "direct", str(data), platform, token, str(sessions)],
+        cwd=ROOT, env=_env(data, platform, None, "bench:"), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return [float(x) for x in json.loads(done.stdout.strip().splitlines()[-1])]
+
+
+def _direct_in_this_process(token: str, sessions: int) -> list[float]:
     from app.config import Settings
     from app.services import build_services
 
-    os.environ.update(_env(data, platform, None, "bench:"))
     services = build_services(Settings())
+    token_user = services.refresh_user(_probe(token))
     latencies: list[float] = []
     lock = threading.Lock()
 
@@ -159,6 +168,12 @@ def _engine_direct(data: Path, platform: str, token_user: Any, sessions: int) ->
     return latencies
 
 
+def _probe(token: str) -> Any:
+    from app.permissions.policy import UserContext
+
+    return UserContext("", "", "", "", None, token)
+
+
 def _duplicated(seqs: dict[str, list[int]]) -> int:
     """Frames whose number is not above the previous one's (numbers only grow within a conversation;
     a frame of several coalesced text deltas carries the last one's number, so gaps are normal)."""
@@ -166,10 +181,9 @@ def _duplicated(seqs: dict[str, list[int]]) -> int:
 
 
 def bench_service(sizes: tuple[int, ...] = (50, 200)) -> None:
-    print("\n== assistant service: concurrent WebSocket sessions (offline planner, in-process sandbox) ==")
-    from app.services import build_services  # noqa: F401  (imports warm before timing)
-    from sandbox.server import start_in_thread
-    from sandbox.settings import SandboxSettings
+    print(
+        "\n== assistant service: concurrent WebSocket sessions (offline planner, sandbox platform in its own process) =="
+    )
 
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     try:
@@ -180,16 +194,14 @@ def bench_service(sizes: tuple[int, ...] = (50, 200)) -> None:
         print(f"  (two workers skipped: Redis does not answer at {redis_url}: {exc})")
         redis_url = ""
     work = Path(tempfile.mkdtemp(prefix="bench-service-"))
-    sandbox = start_in_thread(SandboxSettings(database_url=f"sqlite:///{work / 'sandbox.db'}"))
+    sandbox = _Sandbox(work)  # its own process: the clients here must not slow the platform down
     try:
         from app.platform.client import PlatformClient
-        from app.services import _user_of
 
         with PlatformClient(sandbox.base_url) as client:
             session = client.login("maya.patel@northwind-academy.example", "OrgAdmin#2024")
-        user = _user_of(session.user, session.token)
         for sessions in sizes:
-            direct = _engine_direct(work / f"direct-{sessions}", sandbox.base_url, user, sessions)
+            direct = _engine_direct(work / f"direct-{sessions}", sandbox.base_url, session.token, sessions)
             for workers in (1, 2):
                 if workers == 2 and not redis_url:
                     continue
@@ -223,6 +235,29 @@ def bench_service(sizes: tuple[int, ...] = (50, 200)) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+class _Sandbox:
+    """`python -m sandbox serve` on a free port, seeded on first start."""
+
+    def __init__(self, work: Path) -> None:
+        port = _free_port()
+        self.base_url = f"http://127.0.0.1:{port}/api/v1"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sandbox", "serve", "--port", str(port), "--database-url", f"sqlite:///{work / 'sandbox.db'}"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(300):
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("the sandbox did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(20)
+
+
 def _free_port() -> int:
     import socket
 
@@ -242,4 +277,7 @@ def _wait(url: str) -> None:
 
 
 if __name__ == "__main__":
-    bench_service()
+    if len(sys.argv) > 1 and sys.argv[1] == "direct":  # the engine-alone baseline, in its own process
+        print(json.dumps(_direct_in_this_process(sys.argv[4], int(sys.argv[5]))))
+    else:
+        bench_service()

@@ -9,10 +9,12 @@ turns run by the first, so it refuses).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import tempfile
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -45,9 +47,15 @@ def create_app(services: Services | None = None, *, demo: bool = True) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = services or build_services()
         app.state.assistant = AssistantState.of(svc)
+        # The store, the platform and starting turns are blocking calls run in threads; the default
+        # pool (cores + 4) would queue a busy minute's messages behind each other.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=16, thread_name_prefix="assistant")
+        )
         try:
             yield
         finally:
+            app.state.assistant.watch.stop()
             if owned:
                 svc.close()
 

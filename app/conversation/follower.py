@@ -9,9 +9,14 @@ of numbers.
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from app.conversation.runner import TurnRunner
+from app.store.db import Store
+
+log = logging.getLogger(__name__)
 
 
 class Follower:
@@ -48,3 +53,53 @@ class Follower:
             out.append(found[seq])
             self.last_seq = seq
         return out
+
+
+class StoreWatch:
+    """Without a Redis bridge, turns run by other processes reach followers through the store: one
+    query a second for every conversation followed in this process (not one per follower), and a
+    follower reads the store only when its conversation has something it has not seen."""
+
+    def __init__(self, store: Store, interval_s: float = 1.0) -> None:
+        self.store = store
+        self.interval_s = interval_s
+        self._watched: dict[str, int] = {}  # conversation id -> followers
+        self._latest: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, conversation_id: str) -> None:
+        with self._lock:
+            self._watched[conversation_id] = self._watched.get(conversation_id, 0) + 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="store-watch", daemon=True)
+                self._thread.start()
+
+    def unwatch(self, conversation_id: str) -> None:
+        with self._lock:
+            left = self._watched.get(conversation_id, 0) - 1
+            if left > 0:
+                self._watched[conversation_id] = left
+            else:
+                self._watched.pop(conversation_id, None)
+                self._latest.pop(conversation_id, None)
+
+    def latest(self, conversation_id: str) -> int:
+        with self._lock:
+            return self._latest.get(conversation_id, 0)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.interval_s):
+            with self._lock:
+                ids = list(self._watched)
+            try:
+                latest = self.store.turns.last_seqs(ids)
+            except Exception:
+                log.warning("could not read the latest events", exc_info=True)
+                continue
+            with self._lock:
+                self._latest.update(latest)

@@ -150,6 +150,18 @@ class TurnRepository:
             for event in events
         ]
 
+    def last_seqs(self, conversation_ids: Sequence[str]) -> dict[str, int]:
+        """The highest stored event number of each conversation (absent: none stored yet)."""
+        if not conversation_ids:
+            return {}
+        stmt = (
+            select(TurnEvent.conversation_id, func.max(TurnEvent.seq))
+            .where(TurnEvent.conversation_id.in_(list(conversation_ids)))
+            .group_by(TurnEvent.conversation_id)
+        )
+        with self._db.read() as session:
+            return {str(cid): int(seq) for cid, seq in session.execute(stmt).all()}
+
     def append_events(self, turn_id: str, events: Sequence[dict[str, Any]]) -> None:
         """Store numbered events (wire dicts with conversation_id, turn_id, seq, type) and beat."""
         now = self._db.clock()
