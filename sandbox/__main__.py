@@ -37,7 +37,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from sandbox.seed import DEMO_LOGINS, reset_database, seed_if_empty
+    from sandbox.seed import DEMO_LOGINS, issue_verification_tokens, reset_database, seed_if_empty
     from sandbox.shared.config import load_platform_config
     from sandbox.shared.db import create_schema, make_engine, make_session_factory
 
@@ -53,11 +53,17 @@ def _seed(args: argparse.Namespace) -> int:
             create_schema(engine)
             seeded = seed_if_empty(factory, config)
             print("Database seeded." if seeded else "Database already has data; use --reset to start over.")
+        tokens = issue_verification_tokens(factory)
     finally:
         engine.dispose()
     for org, logins in DEMO_LOGINS.items():
         for role, (email, password) in logins.items():
             print(f"  {org:22} {role:19} {email:40} {password}")
+    if tokens:
+        print("Unverified instructors: POST /api/v1/auth/verify-email with one of these new tokens")
+        print("(shown only here; running this command again replaces them):")
+        for org, (email, token) in tokens.items():
+            print(f"  {org:22} {email:40} {token}")
     return 0
 
 
@@ -80,7 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not arguments or arguments[0] not in ("serve", "seed", "-h", "--help"):
         arguments = ["serve", *arguments]
     args = build_parser().parse_args(arguments)
-    return _seed(args) if args.command == "seed" else _serve(args)
+    from sandbox.shared.signing_key import InsecureSigningKey
+
+    try:
+        return _seed(args) if args.command == "seed" else _serve(args)
+    except InsecureSigningKey as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from sandbox.shared.db import create_schema, make_engine, make_session_factory
 from sandbox.shared.errors import install_error_handlers
 from sandbox.shared.idempotency import IdempotencyMiddleware
 from sandbox.shared.rate_limit import LoginRateLimiter
+from sandbox.shared.signing_key import check_signing_key, signing_key
 
 API_PREFIX = "/api/v1"
 ROUTERS = (
@@ -50,6 +51,7 @@ ROUTERS = (
 
 def build_context(settings: SandboxSettings) -> SandboxContext:
     """Open the database (creating and, if asked, seeding it) and read the limits."""
+    check_signing_key(settings)
     config = load_platform_config(settings.platform_config)
     engine = make_engine(settings.database_url)
     create_schema(engine)
@@ -57,7 +59,9 @@ def build_context(settings: SandboxSettings) -> SandboxContext:
     if settings.seed_on_start:
         seed_if_empty(session_factory, config)
     limiter = LoginRateLimiter(config.auth.login_max_failed_attempts, config.auth.login_window_seconds)
-    return SandboxContext(settings, config, engine, session_factory, limiter)
+    return SandboxContext(
+        settings, config, engine, session_factory, limiter, signing_key(settings, session_factory)
+    )
 
 
 def create_app(settings: SandboxSettings | None = None) -> FastAPI:

@@ -5,17 +5,21 @@ An empty database is seeded on first start (SANDBOX_SEED_ON_START, default on);
 ids are UUID5 of the names, so two seeds of a reset database give the same rows.
 
 DEMO_LOGINS maps each organization's slug to role -> (email, password) for every role
-(site_admin is the same platform-wide account in both). Unverified instructors cannot log in;
-their verification tokens are in UNVERIFIED_INSTRUCTORS for trying POST /auth/verify-email.
+(site_admin is the same platform-wide account in both). Unverified instructors
+(UNVERIFIED_INSTRUCTORS) cannot log in until they verify their email. Their verification tokens
+are random, never written in the source or the docs (a published token would let anyone activate
+another organization's instructor): `python -m sandbox seed` prints fresh ones on the operator's
+terminal (`issue_verification_tokens`), which is the sandbox's demo mode.
 """
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,10 +60,10 @@ DEMO_LOGINS: dict[str, dict[str, tuple[str, str]]] = {
     for org in ORGANIZATIONS
 }
 
-UNVERIFIED_INSTRUCTORS: dict[str, tuple[str, str]] = {
-    org.slug: next((u.email, u.verification_token) for u in org.users if u.verification_token)
-    for org in ORGANIZATIONS
+UNVERIFIED_INSTRUCTORS: dict[str, str] = {
+    org.slug: next(u.email for u in org.users if u.pending) for org in ORGANIZATIONS
 }
+"""Organization slug -> email of its seeded instructor who has not verified yet."""
 
 
 def seed_id(kind: str, *names: str) -> uuid.UUID:
@@ -85,7 +89,7 @@ class _Seeder:
             email=seed.email,
             full_name=seed.full_name,
             password_hash=_password_hash(seed.password, self.iterations) if seed.password else None,
-            email_verified=seed.verification_token is None,
+            email_verified=not seed.pending,
             is_site_admin=seed.role == "site_admin",
         )
         self.session.add(user)
@@ -149,7 +153,7 @@ class _Seeder:
 
     def member(self, org: Organization, seed: SeedUser, admin_id: uuid.UUID) -> None:
         user = self.user(seed)
-        pending = seed.verification_token is not None
+        pending = seed.pending
         self.session.add(
             Membership(
                 id=seed_id("membership", seed.email),
@@ -162,14 +166,8 @@ class _Seeder:
             )
         )
         self.session.flush()
-        if seed.verification_token:
-            self.session.add(
-                EmailVerification(
-                    user_id=user.id,
-                    token_hash=hash_token(seed.verification_token),
-                    expires_at=utcnow() + UNVERIFIED_TOKEN_TTL,
-                )
-            )
+        if seed.pending:  # a token nobody knows: `issue_verification_tokens` hands out usable ones
+            self.session.add(_verification(user.id, secrets.token_urlsafe(24)))
 
     def track(self, org: Organization, project: Project, seed: SeedTrack, admin_id: uuid.UUID) -> None:
         track = Track(
@@ -281,3 +279,33 @@ def reset_database(engine: Engine, session_factory: sessionmaker[Session], confi
     create_schema(engine)
     with session_factory() as session:
         seed_database(session, config)
+
+
+def _verification(user_id: uuid.UUID, token: str) -> EmailVerification:
+    return EmailVerification(
+        user_id=user_id, token_hash=hash_token(token), expires_at=utcnow() + UNVERIFIED_TOKEN_TTL
+    )
+
+
+def issue_verification_tokens(session_factory: sessionmaker[Session]) -> dict[str, tuple[str, str]]:
+    """Fresh verification tokens for the seeded instructors still unverified: slug -> (email, token).
+
+    Earlier unused tokens of those users are withdrawn, so only the ones just shown work.
+    Organizations whose instructor already verified are left out.
+    """
+    issued: dict[str, tuple[str, str]] = {}
+    with session_factory() as session:
+        for slug, email in UNVERIFIED_INSTRUCTORS.items():
+            user = session.scalar(select(User).where(User.email == email))
+            if user is None or user.email_verified:
+                continue
+            session.execute(
+                delete(EmailVerification).where(
+                    EmailVerification.user_id == user.id, EmailVerification.used_at.is_(None)
+                )
+            )
+            token = secrets.token_urlsafe(24)
+            session.add(_verification(user.id, token))
+            issued[slug] = (email, token)
+        session.commit()
+    return issued

@@ -51,7 +51,7 @@ NORTHWIND = SeedOrganization(
             f"liam.oconnor@{NW}",
             "instructor",
             None,
-            verification_token="demo-verify-liam-oconnor",
+            pending=True,
             project_slugs=("data-science-foundations",),
         ),
         *_students(
@@ -257,7 +257,7 @@ BRIGHTPATH = SeedOrganization(
             f"nora.lindqvist@{BP}",
             "instructor",
             None,
-            verification_token="demo-verify-nora-lindqvist",
+            pending=True,
         ),
         *_students(BP, ("Ivan Petrov", "Julia Costa", "Kwame Mensah", "Lucia Romero")),
     ),

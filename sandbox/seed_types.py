@@ -12,13 +12,13 @@ from datetime import date
 
 @dataclass(frozen=True)
 class SeedUser:
-    """A person; `verification_token` is set for invited users who have not verified yet."""
+    """A person; `pending` for invited users who have not verified their email yet."""
 
     full_name: str
     email: str
     role: str
     password: str | None
-    verification_token: str | None = None
+    pending: bool = False
     project_slugs: tuple[str, ...] = ()
 
 

@@ -20,6 +20,7 @@ import uvicorn
 
 from sandbox.app import API_PREFIX, create_app
 from sandbox.settings import SandboxSettings
+from sandbox.shared.context import SandboxContext
 
 STARTUP_TIMEOUT_SECONDS = 20.0
 
@@ -31,7 +32,10 @@ class SandboxStartError(RuntimeError):
 class RunningSandbox:
     """A sandbox serving HTTP on `host:port`; `stop()` (or leaving the `with` block) shuts it down."""
 
-    def __init__(self, server: uvicorn.Server, thread: threading.Thread, host: str, port: int) -> None:
+    def __init__(
+        self, server: uvicorn.Server, thread: threading.Thread, host: str, port: int, context: SandboxContext
+    ) -> None:
+        self.context = context
         self._server = server
         self._thread = thread
         self.host = host
@@ -67,7 +71,7 @@ def start_in_thread(
     settings: SandboxSettings | None = None, host: str = "127.0.0.1", port: int = 0
 ) -> RunningSandbox:
     """Start a real uvicorn server in a daemon thread; return when it answers /health."""
-    settings = settings or SandboxSettings()
+    settings = (settings or SandboxSettings()).model_copy(update={"host": host})
     app = create_app(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -79,7 +83,7 @@ def start_in_thread(
         target=server.run, kwargs={"sockets": [sock]}, name="sandbox-server", daemon=True
     )
     thread.start()
-    running = RunningSandbox(server, thread, host, bound_port)
+    running = RunningSandbox(server, thread, host, bound_port, app.state.sandbox)
     _wait_until_healthy(running)
     return running
 

@@ -17,6 +17,8 @@ SANDBOX_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = SANDBOX_DIR.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'sandbox.db'}"
 DEFAULT_PLATFORM_CONFIG = SANDBOX_DIR / "config" / "platform.yaml"
+PUBLISHED_DEVELOPMENT_SECRET = "sandbox-development-secret-change-me-0123456789abcdef"
+"""The key earlier versions shipped as the default: public, so never accepted off loopback."""
 
 
 class SandboxSettings(BaseSettings):
@@ -29,10 +31,11 @@ class SandboxSettings(BaseSettings):
         description="SQLAlchemy URL of the platform database: a SQLite file by default, "
         "postgresql+psycopg://user:pass@host/db for PostgreSQL (same models, same rules).",
     )
-    jwt_secret: SecretStr = Field(
-        SecretStr("sandbox-development-secret-change-me-0123456789abcdef"),
-        description="HS256 key that signs access tokens. Change it anywhere the sandbox is reachable "
-        "by others: anyone holding it can mint a token for any user.",
+    jwt_secret: SecretStr | None = Field(
+        None,
+        description="HS256 key that signs access tokens (anyone holding it can mint a token for any "
+        "user). Unset: a random key generated on the database's first start and kept in it. "
+        "Required (32+ characters) to listen on anything but a loopback address.",
     )
     token_ttl_minutes: int | None = Field(
         None,
@@ -59,9 +62,7 @@ def settings_markdown() -> str:
     rows = ["| variable | default | what it is for |", "|---|---|---|"]
     for name, field in SandboxSettings.model_fields.items():
         default = field.default
-        if isinstance(default, SecretStr):
-            default = "(a development-only key)"
-        elif isinstance(default, Path):
+        if isinstance(default, Path):
             default = default.relative_to(SANDBOX_DIR)
         elif name == "database_url":
             default = "sqlite:///<repo>/data/sandbox.db"

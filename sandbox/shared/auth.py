@@ -79,8 +79,17 @@ def current_principal(
     """Authenticate the request: a valid, unexpired token of an active user with an unchanged role."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("Missing bearer token: log in with POST /api/v1/auth/login", "not_authenticated")
+    return authenticate(session, credentials.credentials, secret=context.jwt_secret)
+
+
+def authenticate(session: Session, token: str, *, secret: str) -> Principal:
+    """The principal a bearer token stands for right now, or the 401 that refuses it.
+
+    Shared by every route and by the idempotency middleware, so a replayed answer passes the
+    same check as a new request (a removed member's unexpired token replays nothing).
+    """
     try:
-        claims = decode_token(credentials.credentials, secret=context.jwt_secret)
+        claims = decode_token(token, secret=secret)
     except TokenError as exc:
         raise _unauthorized(exc.detail, exc.rule) from exc
     principal = resolve_principal(session, claims.user_id)

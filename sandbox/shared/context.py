@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sandbox.settings import SandboxSettings
 from sandbox.shared.config import PlatformConfig
 from sandbox.shared.rate_limit import LoginRateLimiter
+from sandbox.shared.unit_of_work import REQUEST_SESSION
 
 
 @dataclass
@@ -29,6 +30,7 @@ class SandboxContext:
     engine: Engine
     session_factory: sessionmaker[Session]
     login_limiter: LoginRateLimiter
+    signing_key: str
 
     @property
     def token_ttl_minutes(self) -> int:
@@ -37,7 +39,8 @@ class SandboxContext:
 
     @property
     def jwt_secret(self) -> str:
-        return self.settings.jwt_secret.get_secret_value()
+        """SANDBOX_JWT_SECRET, or the database's own generated key (see `signing_key`)."""
+        return self.signing_key
 
 
 def get_context(request: Request) -> SandboxContext:
@@ -47,7 +50,15 @@ def get_context(request: Request) -> SandboxContext:
 
 
 def get_session(context: Annotated[SandboxContext, Depends(get_context)]) -> Iterator[Session]:
-    """One database session per request, closed (and rolled back if uncommitted) at the end."""
+    """One database session per request, closed (and rolled back if uncommitted) at the end.
+
+    A write under an Idempotency-Key gets the session the middleware opened instead, so the
+    change and its stored answer commit together (see `unit_of_work`).
+    """
+    owned = REQUEST_SESSION.get()
+    if owned is not None:
+        yield owned
+        return
     with context.session_factory() as session:
         yield session
 

@@ -10,7 +10,13 @@ for `idempotency.key_ttl_hours` (platform.yaml).
 - same key while the first request is still running: 409 `idempotency_key_in_progress`;
 - responses about the caller rather than the request (401, 403, 429) and server errors (5xx)
   are not stored, so a retry after logging in again, or after a crash, really runs.
-Requests without a valid bearer token pass through untouched: the route answers 401 itself.
+Requests whose bearer token does not stand for an active member right now (expired, removed,
+role changed) pass through untouched, replay nothing, and the route answers 401 itself: a replay
+passes the same authentication as a new request. The caller's role and organization are part of
+the request's fingerprint, so a key reused after a role change is refused, not replayed.
+
+The route's change and the stored answer commit in one transaction (see `unit_of_work`): a crash
+between them is impossible, so a retry never finds a resource without its answer.
 """
 
 from __future__ import annotations
@@ -27,11 +33,12 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sandbox.shared.auth import Principal, authenticate
 from sandbox.shared.body_limit import read_body, replay_body
 from sandbox.shared.context import SandboxContext
-from sandbox.shared.errors import error_response
+from sandbox.shared.errors import ApiError, error_response
 from sandbox.shared.models import IdempotencyRecord, utcnow
-from sandbox.shared.security import TokenError, decode_token
+from sandbox.shared.unit_of_work import REQUEST_SESSION, DeferredCommitSession
 
 HEADER = b"idempotency-key"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -111,18 +118,55 @@ class IdempotencyStore:
                 )
         return Refused(409, "Could not claim the Idempotency-Key; retry", "idempotency_key_in_progress")
 
-    def finish(self, record_id: uuid.UUID, status: int, body: bytes) -> None:
-        """Store the response to replay; release the key instead if it must not be replayed."""
-        with self.context.session_factory() as session:
+    def open_request_session(self) -> DeferredCommitSession:
+        """The session the route writes through; nothing it does is committed until `finish`."""
+        return DeferredCommitSession(bind=self.context.engine, expire_on_commit=False)
+
+    def finish(self, session: DeferredCommitSession, record_id: uuid.UUID, status: int, body: bytes) -> None:
+        """Commit the route's change together with the answer to replay, or undo both.
+
+        The route's writes are kept only if it committed them (as it would have without a key);
+        an answer that must not be replayed (5xx, 401, 403, 429) releases the key instead.
+        """
+        try:
+            if not session.commit_requested:
+                session.rollback()
+            if status >= 500 or status in NOT_STORED_STATUSES:
+                session.rollback()
+                self.release(record_id)
+                return
             record = session.get(IdempotencyRecord, record_id)
             if record is None:
+                session.rollback()
                 return
-            if status >= 500 or status in NOT_STORED_STATUSES:
+            record.response_status = status
+            record.response_body = body
+            session.commit_for_real()
+        finally:
+            session.close()
+
+    def abandon(self, session: DeferredCommitSession, record_id: uuid.UUID) -> None:
+        """The app failed before answering: undo its writes and release the key so a retry runs."""
+        try:
+            session.rollback()
+        finally:
+            session.close()
+        self.release(record_id)
+
+    def release(self, record_id: uuid.UUID) -> None:
+        with self.context.session_factory() as session:
+            record = session.get(IdempotencyRecord, record_id)
+            if record is not None:
                 session.delete(record)
-            else:
-                record.response_status = status
-                record.response_body = body
-            session.commit()
+                session.commit()
+
+    def principal(self, token: str) -> Principal | None:
+        """Who the token stands for now (the check every route makes), or None."""
+        with self.context.session_factory() as session:
+            try:
+                return authenticate(session, token, secret=self.context.jwt_secret)
+            except ApiError:
+                return None
 
 
 class IdempotencyMiddleware:
@@ -139,8 +183,11 @@ class IdempotencyMiddleware:
             return
         headers = dict(scope.get("headers", []))
         raw_key = headers.get(HEADER)
-        user_id = self._user_id(headers.get(b"authorization"))
-        if raw_key is None or user_id is None:
+        token = _bearer_token(headers.get(b"authorization"))
+        principal = None
+        if raw_key is not None and token is not None:
+            principal = await run_in_threadpool(self.store.principal, token)
+        if raw_key is None or principal is None:
             await self.app(scope, receive, send)
             return
         key = raw_key.decode("latin-1")
@@ -156,7 +203,13 @@ class IdempotencyMiddleware:
         body = await read_body(receive)
         if body is None:
             return
-        outcome = await run_in_threadpool(self.store.begin, user_id, key, _request_hash(scope, body))
+        try:
+            request_hash = _request_hash(scope, body, principal)
+        except RecursionError:
+            response = error_response(400, "The JSON body is nested too deeply", "body_too_deep", "body")
+            await response(scope, receive, send)
+            return
+        outcome = await run_in_threadpool(self.store.begin, principal.user_id, key, request_hash)
         if isinstance(outcome, Replay):
             await _send_replay(send, outcome)
         elif isinstance(outcome, Refused):
@@ -187,27 +240,28 @@ class IdempotencyMiddleware:
             if message.get("more_body", False):
                 return
             body = b"".join(chunks)
-            await run_in_threadpool(self.store.finish, record_id, int(start["status"]), body)
+            await run_in_threadpool(self.store.finish, session, record_id, int(start["status"]), body)
             stored = True
             await send(start)
             await send({"type": "http.response.body", "body": body, "more_body": False})
 
+        session = self.store.open_request_session()
+        owner = REQUEST_SESSION.set(session)
         try:
             await self.app(scope, receive, store_then_send)
         finally:
-            if not stored:  # the app failed before answering: release the key so a retry runs
-                await run_in_threadpool(self.store.finish, record_id, 500, b"")
+            REQUEST_SESSION.reset(owner)
+            if not stored:
+                await run_in_threadpool(self.store.abandon, session, record_id)
 
-    def _user_id(self, authorization: bytes | None) -> uuid.UUID | None:
-        if not authorization:
-            return None
-        scheme, _, token = authorization.decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return None
-        try:
-            return decode_token(token.strip(), secret=self.context.jwt_secret).user_id
-        except TokenError:
-            return None
+
+def _bearer_token(authorization: bytes | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
 
 
 def _canonical_body(body: bytes) -> bytes:
@@ -218,9 +272,14 @@ def _canonical_body(body: bytes) -> bytes:
         return body
 
 
-def _request_hash(scope: Scope, body: bytes) -> str:
+def _request_hash(scope: Scope, body: bytes, principal: Principal) -> str:
     digest = hashlib.sha256()
-    parts = (scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b""))
+    parts = (
+        scope["method"].encode(),
+        scope["path"].encode(),
+        scope.get("query_string", b""),
+        f"{principal.role}|{principal.organization_id}".encode(),
+    )
     for part in (*parts, _canonical_body(body)):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)

@@ -276,3 +276,16 @@ class IdempotencyRecord(Base):
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[bytes | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InstanceSecret(Base):
+    """A secret this database's sandbox generated for itself (the token signing key).
+
+    Kept in the database, not a file, so every process serving the same database (and every
+    restart) signs and checks tokens with the same key without anyone choosing one.
+    """
+
+    __tablename__ = "instance_secrets"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

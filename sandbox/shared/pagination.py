@@ -17,7 +17,10 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from sandbox.shared.context import ContextDep
-from sandbox.shared.errors import unprocessable
+from sandbox.shared.errors import ApiError, unprocessable
+
+MAX_OFFSET = 2**31 - 1
+"""Past any real list; larger values overflow the databases' 64-bit OFFSET (a 500 before)."""
 
 T = TypeVar("T")
 
@@ -48,6 +51,8 @@ def page_params(
 ) -> PageParams:
     """Read `limit`/`offset`; a limit above `requests.max_page_size` is refused, not silently cut."""
     limits = context.config.requests
+    if offset > MAX_OFFSET:
+        raise ApiError(400, f"offset may be at most {MAX_OFFSET}", rule="offset_out_of_range", field="offset")
     if limit is not None and limit > limits.max_page_size:
         raise unprocessable(
             f"limit may be at most {limits.max_page_size}", rule="page_size_too_large", field="limit"

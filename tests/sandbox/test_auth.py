@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import httpx
 import jwt
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from sandbox.seed import DEMO_LOGINS, UNVERIFIED_INSTRUCTORS
+from sandbox.seed import DEMO_LOGINS, UNVERIFIED_INSTRUCTORS, issue_verification_tokens
 from sandbox.shared.enums import MembershipStatus, Role
 from sandbox.shared.models import EmailVerification, Membership, User, utcnow
 from sandbox.shared.permissions import ROLE_PERMISSIONS
+from sandbox.shared.rate_limit import LoginRateLimiter
 from sandbox.shared.security import hash_token
 from tests.sandbox.helpers import NW, PEOPLE, TEST_SECRET, Api, assert_error, membership_id, org_id, user_id
 
@@ -58,20 +61,56 @@ def test_wrong_password_and_unknown_email_look_the_same(api: Api) -> None:
     assert wrong.json()["detail"] == unknown.json()["detail"]
 
 
-def test_failed_logins_are_rate_limited_per_email(make_api: Callable[..., Api]) -> None:
+def test_failed_logins_slow_the_guessing_source_but_never_lock_out_the_user(
+    make_api: Callable[..., Api],
+) -> None:
     api = make_api({"auth": {"login_max_failed_attempts": 2}})
     email, password = DEMO_LOGINS[NW]["instructor"]
-    for _ in range(2):
-        assert login(api, email, "wrong")[0] == 401
-    blocked = api.post("/auth/login", json={"email": email, "password": password})
+    attacker = TestClient(api.app, client=("203.0.113.9", 40000))
+    user = TestClient(api.app, client=("198.51.100.7", 50000))
+
+    def attempt(client: TestClient, address: str, secret: str) -> httpx.Response:
+        return client.post("/api/v1/auth/login", json={"email": address, "password": secret})
+
+    assert attempt(attacker, email, "wrong").status_code == 401
+    assert attempt(attacker, email.upper(), "wrong").status_code == 401  # one account, any case
+    blocked = attempt(attacker, email, password)
     body = assert_error(blocked, 429, "login_rate_limited", "email")
-    assert int(blocked.headers["retry-after"]) > 0, body
+    assert int(blocked.headers["retry-after"]) >= 1, body
+    assert attempt(user, email, password).status_code == 200  # the real user is not locked out
     other_email, other_password = DEMO_LOGINS[NW]["student"]
-    assert login(api, other_email, other_password)[0] == 200
+    assert attempt(attacker, other_email, other_password).status_code == 200  # only that account
+
+
+def test_the_wait_doubles_with_each_failure_and_ends_with_the_window() -> None:
+    now = [1000.0]
+    limiter = LoginRateLimiter(3, 60, clock=lambda: now[0])
+    waits = []
+    for _ in range(10):
+        limiter.record_failure("10.0.0.1", "a@x.example")
+        waits.append(limiter.retry_after("10.0.0.1", "a@x.example"))
+    assert waits == [None, None, 1, 2, 4, 8, 16, 32, 60, 60]
+    assert limiter.retry_after("10.0.0.2", "a@x.example") is None
+    assert limiter.retry_after("10.0.0.1", "A@X.EXAMPLE") == 60
+    now[0] += 61
+    assert limiter.retry_after("10.0.0.1", "a@x.example") is None
+    limiter.record_failure("10.0.0.1", "a@x.example")  # the old failures left the window
+    assert limiter.retry_after("10.0.0.1", "a@x.example") is None
+    limiter.reset("10.0.0.1", "a@x.example")
+
+
+def test_a_source_sweeping_many_accounts_is_throttled_as_a_whole() -> None:
+    now = [0.0]
+    limiter = LoginRateLimiter(2, 60, clock=lambda: now[0], sweep_factor=3)
+    for n in range(6):  # one failure each on six accounts: under every per-account allowance
+        limiter.record_failure("10.0.0.9", f"user{n}@x.example")
+    assert limiter.retry_after("10.0.0.9", "someone-else@x.example") == 1
+    assert limiter.retry_after("10.0.0.8", "someone-else@x.example") is None
 
 
 def test_unverified_instructor_cannot_log_in_until_verified(api: Api) -> None:
-    email, token = UNVERIFIED_INSTRUCTORS[NW]
+    email, token = issue_verification_tokens(api.context.session_factory)[NW]
+    assert email == UNVERIFIED_INSTRUCTORS[NW]
     assert login(api, email, "whatever-password")[0] == 401
     short = api.post("/auth/verify-email", json={"token": token, "password": "short"})
     assert_error(short, 422, "password_too_short", "password")
@@ -90,7 +129,7 @@ def test_unverified_instructor_cannot_log_in_until_verified(api: Api) -> None:
 
 
 def test_expired_and_unknown_verification_tokens_are_refused(api: Api) -> None:
-    _email, token = UNVERIFIED_INSTRUCTORS[NW]
+    _email, token = issue_verification_tokens(api.context.session_factory)[NW]
     unknown = api.post("/auth/verify-email", json={"token": "not-a-token", "password": "long-enough-1"})
     assert_error(unknown, 422, "verification_token_invalid", "token")
     with api.session() as session:

@@ -86,3 +86,27 @@ def test_health_and_openapi_need_no_token(api: Api) -> None:
     spec = api.client.get("/openapi.json")
     assert spec.status_code == 200 and spec.json() == api.get("/openapi.json").json()
     assert "bearer" in str(spec.json()["components"]["securitySchemes"]).lower()
+
+
+def test_an_offset_past_any_database_integer_is_400(api: Api) -> None:
+    huge = api.get(PROJECTS, "nw_admin", params={"offset": "99999999999999999999"})
+    assert_error(huge, 400, "offset_out_of_range", "offset")
+    assert api.get(PROJECTS, "nw_admin", params={"offset": 2**31 - 1}).json()["items"] == []
+
+
+def test_control_characters_in_text_are_refused(api: Api) -> None:
+    for name in ("Data\x00Science", "Esc\x1b[31mape", "Bell\x07"):
+        refused = api.post(PROJECTS, "nw_admin", json={"name": name, "description": "A long enough text."})
+        body = assert_error(refused, 422, "control_characters", "name")
+        assert "U+00" in body["detail"]
+    listed = api.post(
+        PROJECTS,
+        "nw_admin",
+        json={"name": "Fine name", "description": "A long enough text.", "target_roles": ["ok", "b\x00d"]},
+    )
+    assert_error(listed, 422, "control_characters", "target_roles")
+    multiline = api.post(
+        PROJECTS, "nw_admin", json={"name": "Fine name", "description": "Line one\n\tline two, indented."}
+    )
+    assert multiline.status_code == 201, multiline.text
+    assert api.count(Project) == 6

@@ -13,7 +13,8 @@ from starlette.types import Message, Receive, Scope, Send
 
 from sandbox.shared.idempotency import IdempotencyMiddleware
 from sandbox.shared.models import IdempotencyRecord, Project, Track, utcnow
-from tests.sandbox.helpers import NW, Api, assert_error, org_id, project_id, user_id
+from sandbox.shared.unit_of_work import DeferredCommitSession
+from tests.sandbox.helpers import NW, Api, assert_error, membership_id, org_id, project_id, user_id
 
 ORG = org_id(NW)
 PROJECTS = f"/organizations/{ORG}/projects"
@@ -192,4 +193,93 @@ def test_a_crashing_request_releases_its_key(api: Api) -> None:
     }
     with pytest.raises(RuntimeError):
         asyncio.run(IdempotencyMiddleware(app, api.context)(scope, receive, send))
+    assert api.count(IdempotencyRecord) == 0
+
+
+def test_a_crash_between_the_change_and_its_stored_answer_leaves_neither(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies at the commit: no project without its answer, and the retry creates one."""
+
+    def killed(_session: object) -> None:
+        raise RuntimeError("process killed at commit")
+
+    monkeypatch.setattr(DeferredCommitSession, "commit_for_real", killed)
+    with pytest.raises(RuntimeError, match="killed"):
+        post(api, "crash-1")
+    assert api.count(Project, Project.name == BODY["name"]) == 0
+    monkeypatch.undo()
+    retried = post(api, "crash-1")
+    assert retried.status_code == 201 and "idempotent-replayed" not in retried.headers
+    assert post(api, "crash-1").headers["idempotent-replayed"] == "true"
+    assert api.count(Project, Project.name == BODY["name"]) == 1
+
+
+def test_the_change_and_its_answer_are_one_commit(api: Api) -> None:
+    """A stored answer always has its resource, and a resource made under a key has its answer."""
+    created = post(api, "atomic-1")
+    with api.session() as session:
+        record = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == "atomic-1"))
+        assert record is not None and record.response_status == 201
+        assert json.loads(record.response_body or b"{}")["id"] == created.json()["id"]
+
+
+def test_a_route_that_does_not_commit_keeps_nothing(api: Api) -> None:
+    """A refused write (the route raised after flushing) is undone, as it is without a key."""
+    taken = {**BODY, "name": "Data Science Foundations"}
+    before = api.snapshot()
+    assert_error(post(api, "dup-2", taken), 409, "project_name_taken")
+    after = api.snapshot()
+    after.pop("idempotency_keys")
+    before.pop("idempotency_keys")
+    assert after == before
+
+
+def test_a_removed_members_unexpired_token_replays_nothing(api: Api) -> None:
+    token = api.token("nw_admin2")
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "before-removal"}
+    first = api.client.post(f"/api/v1{PROJECTS}", json=BODY, headers=headers)
+    assert first.status_code == 201
+    removed = api.delete(f"/rbac/organizations/{ORG}/members/{membership_id('nw_admin2')}", "nw_admin")
+    assert removed.status_code == 200, removed.text
+    replay = api.client.post(f"/api/v1{PROJECTS}", json=BODY, headers=headers)
+    assert_error(replay, 401, "account_inactive")
+    assert "idempotent-replayed" not in replay.headers
+
+
+def test_a_key_reused_after_a_role_change_is_not_replayed(api: Api) -> None:
+    first = post(api, "role-change", who="nw_admin2")
+    assert first.status_code == 201
+    api.execute(
+        "UPDATE memberships SET role_type = 'instructor' WHERE id = :id",
+        id=membership_id("nw_admin2").hex,
+    )
+    stale = api.client.post(
+        f"/api/v1{PROJECTS}",
+        json=BODY,
+        headers={
+            "Authorization": f"Bearer {api.token('nw_admin2', role='organization_admin')}",
+            "Idempotency-Key": "role-change",
+        },
+    )
+    assert_error(stale, 401, "token_stale")
+    as_instructor = post(api, "role-change", who="nw_admin2")
+    assert as_instructor.status_code in (403, 422) and "idempotent-replayed" not in as_instructor.headers
+
+
+def test_deeply_nested_json_with_a_key_is_400(api: Api) -> None:
+    deep = "[" * 50_000 + "]" * 50_000
+    response = api.client.post(
+        f"/api/v1{PROJECTS}",
+        content=deep.encode(),
+        headers=api.headers("nw_admin", **{"Idempotency-Key": "deep", "Content-Type": "application/json"}),
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["rule"] in {"body_too_deep", "bad_request"}
+    without_key = api.client.post(
+        f"/api/v1{PROJECTS}",
+        content=deep.encode(),
+        headers=api.headers("nw_admin", **{"Content-Type": "application/json"}),
+    )
+    assert without_key.status_code == 400, without_key.text
     assert api.count(IdempotencyRecord) == 0

@@ -56,8 +56,7 @@ def invite_member(
 ) -> MemberInviteResponse:
     """Invite an organization admin, instructor or student; new accounts stay pending until verified."""
     organization = get_organization(session, org_id, principal)
-    membership, token = members.invite_member(session, context, principal, organization, body)
-    view = members.member_response(session, membership)
+    view, token = members.invite_member(session, context, principal, organization, body)
     return MemberInviteResponse(**view.model_dump(), verification_token=token)
 
 

@@ -6,11 +6,17 @@
   listing needs view_instructors (organization admins and instructors);
 - an organization holds at most `organizations.max_members_per_org` memberships (platform.yaml):
   409 `organization_member_limit`;
-- a user belongs to one organization: inviting an email that is a site admin or a member of
-  another organization answers 409 `email_unavailable`; of this one, 409 `already_member`;
-- a new user stays pending until they verify their email (POST /auth/verify-email with the
-  token this response carries, as the real platform would email it); pending members cannot log
-  in, and pending instructors cannot be assigned to tracks;
+- a user belongs to one organization. Inviting an email of this organization answers 409
+  `already_member`. Inviting an email that cannot join (a site admin, a member of another
+  organization) answers exactly as inviting an unknown address does (201, a pending member, a
+  token) but changes nothing: a different answer would tell any admin which addresses have
+  accounts elsewhere. (That invitation then never appears in the member list, as a real platform
+  with a separate invitations table would avoid; the sandbox keeps one membership per user.)
+- every invitee stays pending until they verify their email (POST /auth/verify-email with the
+  token this response carries, as the real platform would email it), also when the address
+  already has an account (a former member): nobody is made an active member without consenting,
+  and the answer does not reveal that the account existed. Pending members cannot log in, and
+  pending instructors cannot be assigned to tracks;
 - `project_ids` limits an instructor or student to those projects of the organization (404 on
   `project_ids` for a project it does not have);
 - removing a member deactivates the account, drops their track assignments and cancels their
@@ -69,18 +75,21 @@ def _require(principal: Principal, permission: Permission, action: str) -> None:
         raise forbidden(f"Your role ({principal.role}) lacks {permission}, needed to {action}")
 
 
+def _cannot_join(session: Session, organization_id: uuid.UUID, email: str) -> bool:
+    """A site admin, or a member of another organization."""
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        return False
+    membership = session.scalar(select(Membership).where(Membership.user_id == user.id))
+    return user.is_site_admin or (membership is not None and membership.organization_id != organization_id)
+
+
 def _invite_conflict(session: Session, organization_id: uuid.UUID, email: str) -> ApiError | None:
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
         return None
     membership = session.scalar(select(Membership).where(Membership.user_id == user.id))
-    if user.is_site_admin or (membership is not None and membership.organization_id != organization_id):
-        return conflict(
-            f"{email} belongs to an account that cannot join this organization",
-            rule="email_unavailable",
-            field="user_email",
-        )
-    if membership is not None:
+    if membership is not None and membership.organization_id == organization_id:
         return conflict(
             f"{email} is already a member of this organization", rule="already_member", field="user_email"
         )
@@ -93,8 +102,8 @@ def invite_member(
     principal: Principal,
     organization: Organization,
     body: MemberInvite,
-) -> tuple[Membership, str | None]:
-    """Add a membership (pending until the email is verified); returns it with the verification token."""
+) -> tuple[MemberResponse, str]:
+    """Add a membership (pending until the email is verified): its view and the verification token."""
     _require(principal, ADD_PERMISSION[body.role_type], f"add a {body.role_type}")
     limit = context.config.organizations.max_members_per_org
     members = session.scalar(
@@ -107,15 +116,17 @@ def invite_member(
     def find() -> ApiError | None:
         return _invite_conflict(session, organization.id, email)
 
-    error = find()
-    if error is not None:
-        raise error
     projects = []
     for project_id in dict.fromkeys(body.project_ids):
         project = session.get(Project, project_id)
         if project is None or project.organization_id != organization.id:
             raise not_found("Project", field="project_ids")
         projects.append(project)
+    error = find()
+    if error is not None:
+        raise error
+    if _cannot_join(session, organization.id, email):
+        return _unchanged_invitation(email, body, [p.id for p in projects]), new_one_time_token()
     with guarded_write(session, find):
         user = session.scalar(select(User).where(User.email == email))
         if user is None:
@@ -124,29 +135,26 @@ def invite_member(
         user.is_active = True
         if body.full_name:
             user.full_name = body.full_name
+        user.email_verified = False  # the invitee confirms, also when the account already existed
         session.flush()
         now = utcnow()
-        ready = user.email_verified and user.password_hash is not None
         membership = Membership(
             user_id=user.id,
             organization_id=organization.id,
             role_type=body.role_type,
-            status=MembershipStatus.ACTIVE if ready else MembershipStatus.PENDING,
+            status=MembershipStatus.PENDING,
             invited_by_id=principal.user_id,
-            accepted_at=now if ready else None,
         )
         session.add(membership)
         session.flush()
         session.add_all(MembershipProject(membership_id=membership.id, project_id=p.id) for p in projects)
-        token = None
-        if not ready:
-            token = new_one_time_token()
-            hours = context.config.auth.verification_token_ttl_hours
-            session.add(
-                EmailVerification(
-                    user_id=user.id, token_hash=hash_token(token), expires_at=now + timedelta(hours=hours)
-                )
+        token = new_one_time_token()
+        hours = context.config.auth.verification_token_ttl_hours
+        session.add(
+            EmailVerification(
+                user_id=user.id, token_hash=hash_token(token), expires_at=now + timedelta(hours=hours)
             )
+        )
         record_activity(
             session,
             organization_id=organization.id,
@@ -156,7 +164,26 @@ def invite_member(
             entity_id=membership.id,
             summary=f"{email} invited as {body.role_type}",
         )
-    return membership, token
+    return member_response(session, membership), token
+
+
+def _unchanged_invitation(email: str, body: MemberInvite, project_ids: list[uuid.UUID]) -> MemberResponse:
+    """What inviting a new address answers, for an address that cannot join; nothing is stored."""
+    role = MemberRole(body.role_type)
+    return MemberResponse(
+        membership_id=uuid.uuid4(),
+        user_id=uuid.uuid4(),
+        email=email,
+        full_name=body.full_name or "",
+        role_type=role,
+        status=MembershipStatus.PENDING,
+        email_verified=False,
+        project_ids=project_ids,
+        track_ids=[],
+        permissions=sorted(permissions_for(Role(role))),
+        invited_at=utcnow(),
+        accepted_at=None,
+    )
 
 
 def _rowcount(result: Result[Any]) -> int:

@@ -1,8 +1,10 @@
 """Login and email verification: the rules that decide who gets a token.
 
 Login (POST /auth/login):
-1. an email with `auth.login_max_failed_attempts` failed logins inside `auth.login_window_seconds`
-   is refused with 429 `login_rate_limited` (and a Retry-After header) before the password is read;
+1. a source address that failed `auth.login_max_failed_attempts` times for this account inside
+   `auth.login_window_seconds` is refused with 429 `login_rate_limited` (Retry-After header) for a
+   wait that doubles with each further failure, before the password is read; other sources (the
+   real user) are not affected (see `shared/rate_limit.py`);
 2. an unknown email and a wrong password give the same 401 `invalid_credentials`, so the endpoint
    cannot be used to discover accounts (an unknown email still pays for one password hash);
 3. a right password of an unverified email gives 403 `email_not_verified`; a removed member or a
@@ -69,15 +71,15 @@ def describe_user(session: Session, user: User) -> UserResponse:
     )
 
 
-def login(session: Session, context: SandboxContext, request: LoginRequest) -> TokenResponse:
-    """Check the credentials and the account's state; issue a token."""
+def login(session: Session, context: SandboxContext, request: LoginRequest, source: str) -> TokenResponse:
+    """Check the credentials and the account's state; issue a token. `source`: the client address."""
     email = normalize_email(request.email)
     limiter = context.login_limiter
-    retry_after = limiter.retry_after(email)
+    retry_after = limiter.retry_after(source, email)
     if retry_after is not None:
         raise ApiError(
             429,
-            f"Too many failed logins for this email; try again in {retry_after} seconds",
+            f"Too many failed logins from your address; try again in {retry_after} seconds",
             rule="login_rate_limited",
             field="email",
             headers={"Retry-After": str(retry_after)},
@@ -85,14 +87,14 @@ def login(session: Session, context: SandboxContext, request: LoginRequest) -> T
     user = session.scalar(select(User).where(User.email == email))
     stored = user.password_hash if user else _dummy_hash(context.config.auth.password_hash_iterations)
     if user is None or not verify_password(request.password, stored):
-        limiter.record_failure(email)
+        limiter.record_failure(source, email)
         raise ApiError(401, "Email or password is wrong", rule="invalid_credentials")
     if not user.email_verified:
         raise forbidden("Verify your email before logging in", rule="email_not_verified")
     principal = resolve_principal(session, user.id)
     if principal is None:  # deactivated (removed from the organization) or membership not active
         raise forbidden("This account is inactive or has no active membership", rule="account_inactive")
-    limiter.reset(email)
+    limiter.reset(source, email)
     user.last_login_at = utcnow()
     session.commit()
     token, expires_at = issue_token(

@@ -6,7 +6,7 @@ one gets a token. /users/me shows the caller's role and permissions as the datab
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from sandbox.services.user_management import authentication
 from sandbox.services.user_management.schemas import (
@@ -24,9 +24,10 @@ router = APIRouter(tags=["user management"])
 
 
 @router.post("/auth/login", response_model=TokenResponse)
-def login(body: LoginRequest, session: SessionDep, context: ContextDep) -> TokenResponse:
+def login(body: LoginRequest, request: Request, session: SessionDep, context: ContextDep) -> TokenResponse:
     """Exchange email and password for a bearer token (JWT, HS256)."""
-    return authentication.login(session, context, body)
+    source = request.client.host if request.client else "unknown"
+    return authentication.login(session, context, body, source)
 
 
 @router.post("/auth/verify-email", response_model=UserResponse)

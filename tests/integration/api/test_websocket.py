@@ -20,7 +20,6 @@ from app.platform.client import PlatformClient
 from app.providers.scripted import ScriptedProvider
 from app.services import Services, build_services
 from sandbox.server import RunningSandbox
-from sandbox.settings import SandboxSettings
 from tests.support.providers import GatedProvider
 
 from .conftest import STUDENT_A, frames_until
@@ -144,7 +143,7 @@ def test_an_expired_token_closes_with_4401(
     client, _ = service()
     claims = {"user_id": admin.user_id, "role": admin.role, "organization_id": admin.organization_id,
               "exp": int((datetime.now(UTC) - timedelta(minutes=1)).timestamp())}  # fmt: skip
-    expired = jwt.encode(claims, SandboxSettings().jwt_secret.get_secret_value(), algorithm="HS256")
+    expired = jwt.encode(claims, sandbox.context.jwt_secret, algorithm="HS256")
     with (
         pytest.raises(WebSocketDisconnect) as closed,
         client.websocket_connect(f"/ws/ai-assistant?token={expired}") as ws,
