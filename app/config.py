@@ -159,6 +159,12 @@ class Settings(BaseSettings):
     action_ttl_minutes: int = Field(
         30, description="Minutes a proposed action waits for approval before it expires."
     )
+    platform_idempotency_window_hours: float = Field(
+        24.0,
+        gt=0,
+        description="How long the platform remembers an Idempotency-Key. Retrying a failed action "
+        "later than this first looks for what the first attempt may have created (or refuses).",
+    )
 
     # --- usage and limits ----------------------------------------------------------------------
     pricing_file: Path = Field(

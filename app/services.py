@@ -195,7 +195,12 @@ def build_services(
         budget=build_budget(settings, ledger),
         rate_limiter=build_rate_limiter(settings),
         registry=registry,
-        actions=ActionService(store, registry, settings.action_ttl_minutes),
+        actions=ActionService(
+            store,
+            registry,
+            settings.action_ttl_minutes,
+            key_window_hours=settings.platform_idempotency_window_hours,
+        ),
         retrieval=RetrievalService(settings),
         provider=provider or build_provider(settings),
         provider_name=name,

@@ -5,14 +5,20 @@ the store, and the dashboard or the web widget decides on it later. Every decisi
 here and every rule is checked here, whoever calls:
 
 - only the user who proposed an action may decide on it, and only while it waits;
-- approving checks the digest of the arguments the user saw, so an edit made meanwhile (another
+- approving needs the digest of the arguments the user saw, so an edit made meanwhile (another
   tab, another device) makes the approval fail instead of running something else;
-- a destructive action also needs the resource's name typed back;
+- a destructive action also needs the resource's name typed back; whether it is destructive is
+  the registered tool's risk at decision time, never the stored row's;
+- an action whose tool no longer exists, or whose stored arguments no longer validate, ends
+  "failed" with the reason (never stuck in "executing");
 - two approvals race on one conditional UPDATE: exactly one executes;
 - before executing, the permission and the organization of every resource are checked again,
   from fresh platform lookups; the model's word is never taken for either;
 - execution sends the action's idempotency key, so a retry after a timeout or a 500 cannot create
-  anything twice; a failure the platform may not have completed stays retryable.
+  anything twice; a failure the platform may not have completed stays retryable. The platform
+  forgets keys after a while (PLATFORM_IDEMPOTENCY_WINDOW_HOURS): a retry that late first looks
+  for what the first attempt may have created (by name, where it would be), and a tool that
+  cannot look refuses, unless running it twice cannot duplicate anything.
 
 Every proposal, decision, refusal and execution is written to the audit log.
 """
@@ -73,14 +79,41 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _first_attempt(action: PendingActionData) -> datetime | None:
+    """When the idempotency key was first sent: kept in the failure's result across retries."""
+    stored = (action.result or {}).get("first_attempt_at") if isinstance(action.result, dict) else None
+    if stored:
+        moment = datetime.fromisoformat(stored)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    decided = action.decided_at
+    if decided is None:
+        return None
+    return decided if decided.tzinfo else decided.replace(tzinfo=UTC)
+
+
+def _ago(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f} h" if hours >= 1 else f"{delta.total_seconds() / 60:.0f} min"
+
+
 class ActionService:
+    KEY_WINDOW_MARGIN = 0.9
+    """Look for a first attempt's result from 90% of the platform's key window on: clocks differ."""
+
     def __init__(
-        self, store: Store, registry: ToolRegistry, ttl_minutes: int = 30, clock: Any = utcnow
+        self,
+        store: Store,
+        registry: ToolRegistry,
+        ttl_minutes: int = 30,
+        clock: Any = utcnow,
+        *,
+        key_window_hours: float = 24.0,
     ) -> None:
         self.store = store
         self.registry = registry
         self.ttl = timedelta(minutes=ttl_minutes)
         self.clock = clock
+        self.key_window = timedelta(hours=key_window_hours)
 
     # --- proposing -----------------------------------------------------------------------------
     def propose(self, ctx: ToolContext, conversation_id: str, tool: Tool, args: ToolInput) -> Proposal:
@@ -192,10 +225,13 @@ class ActionService:
         ctx: ToolContext,
         action_id: str,
         *,
-        expected_digest: str | None = None,
+        expected_digest: str | None,
         confirm_text: str | None = None,
     ) -> Outcome:
-        """Approve and execute (or retry a failed execution). Raises ActionError when refused."""
+        """Approve and execute (or retry a failed execution). Raises ActionError when refused.
+
+        `expected_digest` is the digest of the arguments the user was shown; without it nothing runs.
+        """
         user = ctx.user
         action = self.store.actions.get(action_id)
         if action is None or action.user_id != user.user_id:
@@ -213,16 +249,37 @@ class ActionService:
         if action.status == "pending" and action.expires_at <= now:
             self.expire_due()
             raise ActionError("This action expired before it was approved; nothing was done. Ask again.")
-        if expected_digest is not None and expected_digest != action.digest:
-            self._audit("refused", user, action.conversation_id, action.id, {"reason": "arguments changed"})
-            raise ActionError("The action changed after you saw it; nothing was done. Review it again.")
-        if action.risk == "destructive" and (confirm_text or "").strip() != (action.confirm_name or ""):
+        if not expected_digest:
             raise self._refused(
                 user,
                 action,
-                "confirmation name did not match",
-                f"To confirm, type the name exactly: {action.confirm_name}",
+                "no digest",
+                "Approving needs the digest of the arguments you were shown; nothing was done.",
             )
+        if expected_digest != action.digest:
+            self._audit("refused", user, action.conversation_id, action.id, {"reason": "arguments changed"})
+            raise ActionError("The action changed after you saw it; nothing was done. Review it again.")
+        usable = self._usable(action)
+        if isinstance(usable, str):
+            return self._end_unusable(user, action, usable)
+        tool, args = usable
+        if tool.risk == "destructive":
+            if not action.confirm_name:
+                raise self._refused(
+                    user,
+                    action,
+                    "destructive action without a confirmation name",
+                    "This action deletes data but has no name to confirm with; nothing was done. Ask again.",
+                )
+            if (confirm_text or "").strip() != action.confirm_name:
+                raise self._refused(
+                    user,
+                    action,
+                    "confirmation name did not match",
+                    f"To confirm, type the name exactly: {action.confirm_name}",
+                )
+        if retry:
+            self._check_late_retry(ctx, action, tool, args)
         won = self.store.actions.transition(
             action.id,
             "failed" if retry else "pending",
@@ -238,12 +295,91 @@ class ActionService:
         self._audit("approved", user, action.conversation_id, action.id, {"retry": retry})
         return self._execute(ctx, self.store.actions.require(action.id))
 
+    def _usable(self, action: PendingActionData) -> tuple[Tool, ToolInput] | str:
+        """The action's registered tool and validated arguments, or why it can no longer run."""
+        tool = self.registry.get(action.tool)
+        if tool is None or not tool.needs_approval:
+            return f"The tool {action.tool!r} of this action no longer exists; nothing was done."
+        try:
+            return tool, tool.input_model.model_validate(action.arguments)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ())) or "arguments"
+            return f"The stored arguments are no longer valid ({where}: {first.get('msg', 'invalid')}); nothing was done."
+
+    def _end_unusable(self, user: UserContext, action: PendingActionData, reason: str) -> Outcome:
+        """End an action that can never run as "failed" with the reason, audited."""
+        self.store.actions.transition(
+            action.id,
+            ("pending", "failed", "approved", "executing"),
+            "failed",
+            decided_at=self.clock(),
+            decided_by=user.user_id,
+            error=reason,
+            result={"retryable": False, "status": None},
+        )
+        self._audit("failed", user, action.conversation_id, action.id, {"error": reason, "retryable": False})
+        return Outcome(self.store.actions.require(action.id), False, reason)
+
+    def _check_late_retry(
+        self, ctx: ToolContext, action: PendingActionData, tool: Tool, args: ToolInput
+    ) -> None:
+        """Past the platform's key window the key no longer protects: look first, or refuse."""
+        first = _first_attempt(action)
+        if first is None or self.clock() - first < self.key_window * self.KEY_WINDOW_MARGIN:
+            return
+        hours = self.key_window.total_seconds() / 3600
+        if tool.find_existing is not None:
+            try:
+                existing = tool.find_existing(ctx, args)
+            except PlatformError as exc:
+                raise self._refused(
+                    ctx.user,
+                    action,
+                    f"late retry: could not look for the first attempt's result ({exc.status})",
+                    f"The platform keeps retries safe for {hours:g} h only and this action was first tried "
+                    f"earlier, so it must first check whether that attempt went through, and could not "
+                    f"({exc.describe()}). Nothing was done; try again shortly.",
+                ) from exc
+            if existing is None:
+                self._audit(
+                    "checked", ctx.user, action.conversation_id, action.id, {"late_retry": "nothing found"}
+                )
+                return
+            label = existing.get("name") or existing.get("title") or existing.get("id")
+            reason = (
+                f"The first attempt appears to have gone through: {label!r} already exists "
+                f"(id {existing.get('id')}). Nothing was done again."
+            )
+            self._finish_failed(ctx.user, action, reason, data=existing)
+            raise ActionError(reason)
+        if tool.repeatable:
+            return
+        reason = (
+            f"The platform keeps retries safe for {hours:g} h only and this action was first tried "
+            f"{_ago(self.clock() - first)} ago; retrying now could do it twice, so nothing was done. "
+            "Ask the assistant again for a fresh proposal."
+        )
+        self._finish_failed(ctx.user, action, reason)
+        raise ActionError(reason)
+
+    def _finish_failed(
+        self, user: UserContext, action: PendingActionData, reason: str, data: Any = None
+    ) -> None:
+        """A retryable failure becomes final (not retryable), with the reason, audited."""
+        self.store.actions.transition(
+            action.id, "failed", "failed", error=reason, result={"retryable": False, "found": data}
+        )
+        self._audit("refused", user, action.conversation_id, action.id, {"reason": reason})
+
     def _execute(self, ctx: ToolContext, action: PendingActionData) -> Outcome:
         user = ctx.user
         if not self.store.actions.transition(action.id, "approved", "executing", bump_attempts=True):
             raise ActionError(self._why_not(action.id))
-        tool = self._tool(action)
-        args = tool.input_model.model_validate(action.arguments)
+        usable = self._usable(action)
+        if isinstance(usable, str):
+            return self._end_unusable(user, action, usable)
+        tool, args = usable
         plan = self._plan(ctx, tool, args)  # fresh lookups: the world may have changed since
         if isinstance(plan, Decision):
             return self._fail(action, user, f"Refused at execution: {plan.reason}", retryable=False)
@@ -275,8 +411,17 @@ class ActionService:
         retryable: bool,
         status: int | None = None,
     ) -> Outcome:
+        first = _first_attempt(action)
         self.store.actions.transition(
-            action.id, "executing", "failed", error=message, result={"retryable": retryable, "status": status}
+            action.id,
+            "executing",
+            "failed",
+            error=message,
+            result={
+                "retryable": retryable,
+                "status": status,
+                "first_attempt_at": first.isoformat() if first else None,
+            },
         )
         self._audit(
             "failed", user, action.conversation_id, action.id, {"error": message, "retryable": retryable}

@@ -62,7 +62,9 @@ class ChatRequest(BaseModel):
 
 
 class ApproveRequest(BaseModel):
-    digest: str | None = Field(None, description="The digest of the arguments you saw (from action_proposed)")
+    digest: str = Field(
+        min_length=1, description="The digest of the arguments you saw (from action_proposed); required"
+    )
     confirm_text: str | None = Field(None, description="For deletions: the resource's name, typed back")
 
 

@@ -55,6 +55,7 @@ class Session:
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.loop = asyncio.get_running_loop()
         self._unsubscribe: Any = None
+        self._watching = ""
         self._send_lock = asyncio.Lock()
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -86,6 +87,7 @@ class Session:
                 task.cancel()
             if self._unsubscribe:
                 self._unsubscribe()
+            self._unwatch()
 
     async def _first_frame(self) -> dict[str, Any] | None:
         """Without a token on the URL or in a header, the first frame must be `init` with one."""
@@ -116,7 +118,11 @@ class Session:
             conversation_id, last_seq = str(uuid.uuid4()), 0  # created with its first message
         if self._unsubscribe:
             self._unsubscribe()
+        self._unwatch()
         self.conversation_id = conversation_id
+        if not self.services.bus.bridged:
+            self.state.watch.watch(conversation_id)
+            self._watching = conversation_id
         self.follower = Follower(self.services.runner, conversation_id, last_seq)
         self.writer = FrameWriter()
         self._unsubscribe = self.services.bus.subscribe(conversation_id, self._on_event)
@@ -133,6 +139,11 @@ class Session:
                 await self._send_event(event)
             await self.send({"type": "resumed", "conversation_id": conversation_id, "turn_id": None,
                              "seq": self.follower.last_seq, "replayed": len(missed)})  # fmt: skip
+
+    def _unwatch(self) -> None:
+        if self._watching:
+            self.state.watch.unwatch(self._watching)
+            self._watching = ""
 
     def _on_event(self, event: dict[str, Any]) -> None:
         """From the runner's thread (or the Redis listener): hand the event to this socket's loop."""
@@ -158,8 +169,14 @@ class Session:
             try:
                 batch = [await asyncio.wait_for(self.queue.get(), POLL_S)]
             except TimeoutError:
-                if not self.services.bus.bridged and self.follower is not None:
-                    follower = self.follower
+                follower = self.follower
+                # Without Redis, turns of other processes show only in the store; the shared watch
+                # says when this conversation has events this socket has not sent.
+                if (
+                    self._watching
+                    and follower is not None
+                    and self.state.watch.latest(self._watching) > follower.last_seq
+                ):
                     for missed in await asyncio.to_thread(follower.missed):
                         await self._send_event(missed)
                 continue

@@ -103,6 +103,14 @@ class Tool:
     permissions: tuple[str, ...]  # any one of them is enough; empty: anyone signed in
     run: Callable[[ToolContext, Any], ToolResult]
     plan: Callable[[ToolContext, Any], Plan] | None = None
+    find_existing: Callable[[ToolContext, Any], dict[str, Any] | None] | None = None
+    """Creates: what a first attempt would have made, looked up by name in the target container.
+
+    Needed to retry after the platform forgot the idempotency key: the key no longer protects
+    against a second copy, so the retry first looks for the first one."""
+    repeatable: bool = False
+    """Running it twice cannot duplicate anything (publish, enroll, assign, delete): a late retry
+    may simply run again."""
 
     def __post_init__(self) -> None:
         if self.risk != "read" and self.plan is None:

@@ -112,8 +112,8 @@ def run_remove_member(ctx: ToolContext, a: RemoveMember) -> ToolResult:
 REMOVE_MEMBERS = ("remove_instructors_from_org", "remove_organization_admins", "remove_students_from_project")
 
 DESTRUCTIVE_TOOLS = [
-    Tool("delete_project", "Delete a project (409 if students are enrolled, unless force).", DeleteProject, "destructive", ("delete_projects",), run_delete_project, plan_delete_project),
-    Tool("delete_track", "Delete a learning track.", TrackRef, "destructive", ("delete_tracks",), run_delete_track, plan_delete_track),
-    Tool("delete_course", "Delete a course.", CourseRef, "destructive", ("delete_courses",), run_delete_course, plan_delete_course),
-    Tool("remove_member", "Remove a member from the organization.", RemoveMember, "destructive", REMOVE_MEMBERS, run_remove_member, plan_remove_member),
+    Tool("delete_project", "Delete a project (409 if students are enrolled, unless force).", DeleteProject, "destructive", ("delete_projects",), run_delete_project, plan_delete_project, repeatable=True),
+    Tool("delete_track", "Delete a learning track.", TrackRef, "destructive", ("delete_tracks",), run_delete_track, plan_delete_track, repeatable=True),
+    Tool("delete_course", "Delete a course.", CourseRef, "destructive", ("delete_courses",), run_delete_course, plan_delete_course, repeatable=True),
+    Tool("remove_member", "Remove a member from the organization.", RemoveMember, "destructive", REMOVE_MEMBERS, run_remove_member, plan_remove_member, repeatable=True),
 ]  # fmt: skip

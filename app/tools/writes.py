@@ -46,6 +46,15 @@ def _count(target: str, what: str, before: Any, added: int, *, up_to: bool = Fal
     return Change(target, what, before, f"up to {before + added}" if up_to else before + added)
 
 
+def _named(rows: list[Any], key: str, name: str) -> dict[str, Any] | None:
+    """The row whose `key` equals `name` the way the platform compares names (case, spacing)."""
+    wanted = " ".join(name.split()).casefold()
+    for row in rows:
+        if isinstance(row, dict) and " ".join(str(row.get(key, "")).split()).casefold() == wanted:
+            return row
+    return None
+
+
 def _created(kind: str, data: Any, name_key: str = "name") -> ToolResult:
     name = data.get(name_key) if isinstance(data, dict) else None
     return ToolResult.success(
@@ -82,6 +91,10 @@ def run_create_project(ctx: ToolContext, a: CreateProject) -> ToolResult:
     return _created("project", data)
 
 
+def existing_project(ctx: ToolContext, a: CreateProject) -> dict[str, Any] | None:
+    return _named(ctx.platform.list_all(f"/organizations/{org_of(ctx)}/projects"), "name", a.name)
+
+
 # --- tracks ----------------------------------------------------------------------------------
 class CreateTrack(ToolInput):
     project_id: str = Field(min_length=1, description="Id of the project the track belongs to (find_project)")
@@ -115,6 +128,10 @@ def run_create_track(ctx: ToolContext, a: CreateTrack) -> ToolResult:
         "/tracks/", a.model_dump(mode="json", exclude_none=True), idempotency_key=ctx.idempotency_key
     )
     return _created("track", data)
+
+
+def existing_track(ctx: ToolContext, a: CreateTrack) -> dict[str, Any] | None:
+    return _named(ctx.platform.list_all("/tracks/", project_id=a.project_id), "name", a.name)
 
 
 class TrackRef(ToolInput):
@@ -274,6 +291,11 @@ def run_create_course(ctx: ToolContext, a: CreateCourse) -> ToolResult:
     return _created("course", data, "title")
 
 
+def existing_course(ctx: ToolContext, a: CreateCourse) -> dict[str, Any] | None:
+    rows = ctx.platform.list_all("/courses", organization_id=ctx.user.organization_id, track_id=a.track_id)
+    return _named(rows, "title", a.title)
+
+
 class CourseRef(ToolInput):
     course_id: str = Field(min_length=1, description="The course's id (find_course)")
 
@@ -335,14 +357,14 @@ def run_publish_project(ctx: ToolContext, a: ProjectRef) -> ToolResult:
 MANAGE_COURSES = ("manage_courses", "manage_assigned_content")
 
 WRITE_TOOLS = [
-    Tool("create_project", "Create a project in the user's organization.", CreateProject, "write", ("create_projects",), run_create_project, plan_create_project),
-    Tool("create_track", "Create a learning track in a project.", CreateTrack, "write", ("create_tracks",), run_create_track, plan_create_track),
-    Tool("publish_track", "Publish a draft track so students can enroll.", TrackRef, "write", ("create_tracks",), run_publish_track, plan_publish_track),
-    Tool("enroll_students_in_track", "Enroll students in a track by email (each gets the track's courses).", EnrollInTrack, "write", ("assign_students_to_tracks",), run_enroll_track, plan_enroll_track),
-    Tool("assign_instructor_to_track", "Assign a verified instructor of the organization to a track.", AssignInstructor, "write", ("assign_instructors_to_tracks",), run_assign_instructor, plan_assign_instructor),
-    Tool("onboard_instructor", "Invite an instructor to the organization (pending until they verify their email).", OnboardInstructor, "write", ("add_instructors_to_org",), run_onboard, plan_onboard),
-    Tool("create_course", "Create a course, optionally in a track.", CreateCourse, "write", MANAGE_COURSES, run_create_course, plan_create_course),
-    Tool("publish_course", "Publish a course (it needs a description).", CourseRef, "write", MANAGE_COURSES, run_publish_course, plan_publish_course),
-    Tool("enroll_student_in_course", "Enroll one student in one course by email.", EnrollInCourse, "write", ("assign_students_to_tracks",), run_enroll_course, plan_enroll_course),
-    Tool("publish_project", "Publish a draft project.", ProjectRef, "write", ("create_projects",), run_publish_project, plan_publish_project),
+    Tool("create_project", "Create a project in the user's organization.", CreateProject, "write", ("create_projects",), run_create_project, plan_create_project, find_existing=existing_project),
+    Tool("create_track", "Create a learning track in a project.", CreateTrack, "write", ("create_tracks",), run_create_track, plan_create_track, find_existing=existing_track),
+    Tool("publish_track", "Publish a draft track so students can enroll.", TrackRef, "write", ("create_tracks",), run_publish_track, plan_publish_track, repeatable=True),
+    Tool("enroll_students_in_track", "Enroll students in a track by email (each gets the track's courses).", EnrollInTrack, "write", ("assign_students_to_tracks",), run_enroll_track, plan_enroll_track, repeatable=True),
+    Tool("assign_instructor_to_track", "Assign a verified instructor of the organization to a track.", AssignInstructor, "write", ("assign_instructors_to_tracks",), run_assign_instructor, plan_assign_instructor, repeatable=True),
+    Tool("onboard_instructor", "Invite an instructor to the organization (pending until they verify their email).", OnboardInstructor, "write", ("add_instructors_to_org",), run_onboard, plan_onboard, repeatable=True),
+    Tool("create_course", "Create a course, optionally in a track.", CreateCourse, "write", MANAGE_COURSES, run_create_course, plan_create_course, find_existing=existing_course),
+    Tool("publish_course", "Publish a course (it needs a description).", CourseRef, "write", MANAGE_COURSES, run_publish_course, plan_publish_course, repeatable=True),
+    Tool("enroll_student_in_course", "Enroll one student in one course by email.", EnrollInCourse, "write", ("assign_students_to_tracks",), run_enroll_course, plan_enroll_course, repeatable=True),
+    Tool("publish_project", "Publish a draft project.", ProjectRef, "write", ("create_projects",), run_publish_project, plan_publish_project, repeatable=True),
 ]  # fmt: skip

@@ -115,7 +115,12 @@ def test_a_proposal_decided_over_http(
         f"{API}/actions/{action['id']}/reject", json={"reason": "too late"}, headers=auth(admin)
     )
     assert again.json()["errors"][0]["code"] == "action_refused"
-    assert client.post(f"{API}/actions/no-such/approve", json={}, headers=auth(admin)).status_code == 404
+    assert (
+        client.post(f"{API}/actions/no-such/approve", json={"digest": "x"}, headers=auth(admin)).status_code
+        == 404
+    )
+    undigested = client.post(f"{API}/actions/{action['id']}/approve", json={}, headers=auth(admin))
+    assert undigested.status_code == 422 and "digest" in undigested.text
 
 
 def test_functions_are_the_tools_of_the_users_role(

@@ -321,4 +321,13 @@ def test_many_sockets_follow_one_conversation(service: Service, admin: UserConte
             first.send_json({"type": "user_message", "content": "how many tracks are there?"})
             read("first", first)
             threads[0].join(10)
-    assert [f["seq"] for f in results["first"]] == [f["seq"] for f in results["second"]]
+
+    # Deltas may be coalesced differently per socket (whatever was queued goes out as one frame);
+    # every other frame, the text and the last number must be the same on both.
+    def shape(frames: list[dict[str, Any]]) -> tuple[list[Any], str, int]:
+        others = [(f["type"], f["seq"]) for f in frames if f["type"] != "response_delta"]
+        text = "".join(f["content"] for f in frames if f["type"] == "response_delta")
+        return others, text, frames[-1]["seq"]
+
+    assert shape(results["first"]) == shape(results["second"])
+    assert shape(results["first"])[1]  # the answer arrived

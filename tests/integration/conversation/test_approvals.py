@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from app.actions.service import ActionService
 from app.conversation import decisions
@@ -16,6 +17,7 @@ from app.conversation.turn import run_turn
 from app.platform.errors import PlatformError
 from app.providers.scripted import ScriptedProvider, tool_reply
 from app.services import Services
+from app.store.models import PendingAction
 from tests.integration.conversation.conftest import ADMIN_A, ADMIN_B, INSTRUCTOR_A
 from tests.integration.conversation.helpers import (
     collect,
@@ -133,7 +135,9 @@ def test_an_expired_action_executes_nothing(setup: Setup) -> None:
     assert setup.tracks() == []
     assert setup.audit(proposed.action_id) == ["proposed", "expired"]
     # and it stays refused
-    again = collect(decisions.approve(setup.deps, setup.admin, proposed.action_id))
+    again = collect(
+        decisions.approve(setup.deps, setup.admin, proposed.action_id, expected_digest=proposed.digest)
+    )
     assert one(again, ev.ErrorEvent).message == "This action has expired; nothing was done."
 
 
@@ -142,7 +146,7 @@ def test_a_zero_ttl_expires_at_once(
 ) -> None:
     s = Setup(lambda p: make_services(p, action_ttl_minutes=0), sign_in, platform, "Zero TTL Track")
     proposed = s.propose()
-    events = collect(decisions.approve(s.deps, s.admin, proposed.action_id))
+    events = collect(decisions.approve(s.deps, s.admin, proposed.action_id, expected_digest=proposed.digest))
     assert "expired" in one(events, ev.ErrorEvent).message and s.tracks() == []
 
 
@@ -232,14 +236,28 @@ def test_a_deletion_needs_the_exact_name_typed_back(setup: Setup) -> None:
     assert proposed.preview == "Delete track 'Doomed Track'"
 
     for typed in (None, "", "doomed track", "Doomed"):
-        refused = collect(decisions.approve(setup.deps, setup.admin, proposed.action_id, confirm_text=typed))
+        refused = collect(
+            decisions.approve(
+                setup.deps,
+                setup.admin,
+                proposed.action_id,
+                expected_digest=proposed.digest,
+                confirm_text=typed,
+            )
+        )
         assert one(refused, ev.ErrorEvent).message == "To confirm, type the name exactly: Doomed Track"
     assert setup.services.store.actions.require(proposed.action_id).status == "pending"
     assert setup.client.get(f"/tracks/{made['id']}")["name"] == "Doomed Track"
 
     setup.provider.enqueue("Deleted.")
     done = collect(
-        decisions.approve(setup.deps, setup.admin, proposed.action_id, confirm_text=" Doomed Track ")
+        decisions.approve(
+            setup.deps,
+            setup.admin,
+            proposed.action_id,
+            expected_digest=proposed.digest,
+            confirm_text=" Doomed Track ",
+        )
     )
     assert one(done, ev.ActionExecuted).ok
     with pytest.raises(PlatformError) as gone:
@@ -260,7 +278,8 @@ def test_every_proposal_decision_and_execution_is_audited(setup: Setup) -> None:
             {"project_id": setup.dsf, "name": setup.name, "max_students": 30},
         )
     )
-    collect(decisions.approve(setup.deps, setup.admin, proposed.action_id))
+    edited_digest = setup.services.store.actions.require(proposed.action_id).digest
+    collect(decisions.approve(setup.deps, setup.admin, proposed.action_id, expected_digest=edited_digest))
 
     setup.provider.enqueue(
         tool_reply("create_track", {"project_id": setup.dsf, "name": "Never Made"}), "Fine, not created."
@@ -290,3 +309,73 @@ def test_every_proposal_decision_and_execution_is_audited(setup: Setup) -> None:
     assert executed_entry.details["message"].startswith(f"Created track '{setup.name}'")
     assert rejected_entry.details == {"reason": "not needed"}
     assert store.actions.require(second.action_id).status == "rejected"
+
+
+# --- the approval contract --------------------------------------------------------------------
+def _tamper(setup: Setup, action_id: str, **values: Any) -> None:
+    """Change the stored row behind the service's back (a bug, an old row, a manual edit)."""
+    with setup.services.store.db.write() as session:
+        session.execute(update(PendingAction).where(PendingAction.id == action_id).values(**values))
+
+
+def test_approving_without_the_digest_runs_nothing(setup: Setup) -> None:
+    proposed = setup.propose()
+    for digest in (None, ""):
+        events = collect(
+            decisions.approve(setup.deps, setup.admin, proposed.action_id, expected_digest=digest)
+        )
+        assert "needs the digest" in one(events, ev.ErrorEvent).message
+    assert setup.services.store.actions.require(proposed.action_id).status == "pending"
+    assert setup.tracks() == []
+    assert setup.audit(proposed.action_id) == ["proposed", "refused", "refused"]
+
+
+def test_the_typed_back_name_follows_the_registered_risk_not_the_row(setup: Setup) -> None:
+    made = setup.client.post("/tracks/", {"project_id": setup.dsf, "name": "Mislabelled Track"})
+    setup.provider.enqueue(tool_reply("delete_track", {"track_id": made["id"]}))
+    events = collect(run_turn(setup.deps, setup.cid, setup.admin, "Delete the track Mislabelled Track"))
+    proposed = one(events, ev.ActionProposed)
+    _tamper(setup, proposed.action_id, risk="write")
+    refused = collect(
+        decisions.approve(setup.deps, setup.admin, proposed.action_id, expected_digest=proposed.digest)
+    )
+    assert one(refused, ev.ErrorEvent).message == "To confirm, type the name exactly: Mislabelled Track"
+    assert setup.client.get(f"/tracks/{made['id']}")["name"] == "Mislabelled Track"
+    _tamper(setup, proposed.action_id, confirm_name=None)
+    nameless = collect(
+        decisions.approve(setup.deps, setup.admin, proposed.action_id, expected_digest=proposed.digest)
+    )
+    assert "no name to confirm with" in one(nameless, ev.ErrorEvent).message
+    assert setup.client.get(f"/tracks/{made['id']}")["name"] == "Mislabelled Track"
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ({"tool": "create_track_v0"}, "The tool 'create_track_v0' of this action no longer exists"),
+        (
+            {"arguments": {"project_id": "", "name": "x"}},
+            "The stored arguments are no longer valid (project_id:",
+        ),
+    ],
+)
+def test_an_action_that_can_no_longer_run_ends_failed_with_the_reason(
+    setup: Setup, values: dict[str, Any], reason: str
+) -> None:
+    proposed = setup.propose()
+    _tamper(setup, proposed.action_id, **values)
+    setup.provider.enqueue("It could not run.")
+    events = collect(
+        decisions.approve(setup.deps, setup.admin, proposed.action_id, expected_digest=proposed.digest)
+    )
+    executed = one(events, ev.ActionExecuted)
+    assert not executed.ok and executed.status == "failed" and not executed.retryable
+    assert executed.message.startswith(reason)
+    action = setup.services.store.actions.require(proposed.action_id)
+    assert action.status == "failed" and action.error is not None and action.error.startswith(reason)
+    assert setup.audit(proposed.action_id) == ["proposed", "failed"]
+    again = collect(
+        decisions.approve(setup.deps, setup.admin, proposed.action_id, expected_digest=proposed.digest)
+    )
+    assert one(again, ev.ErrorEvent).code == "action_refused"
+    assert setup.tracks() == []

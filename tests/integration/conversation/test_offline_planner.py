@@ -138,11 +138,23 @@ def test_a_delete_needs_the_name_typed_back(
     proposal = one(say(offline, admin, conv, "delete the Scratch Area project"), ev.ActionProposed)
     assert proposal.confirm_name == "Scratch Area"
     refused = collect(
-        decisions.approve(offline.turn_deps(), admin, proposal.action_id, confirm_text="scratch")
+        decisions.approve(
+            offline.turn_deps(),
+            admin,
+            proposal.action_id,
+            expected_digest=proposal.digest,
+            confirm_text="scratch",
+        )
     )
     assert "type the name exactly" in one(refused, ev.ErrorEvent).message
     deleted = collect(
-        decisions.approve(offline.turn_deps(), admin, proposal.action_id, confirm_text="Scratch Area")
+        decisions.approve(
+            offline.turn_deps(),
+            admin,
+            proposal.action_id,
+            expected_digest=proposal.digest,
+            confirm_text="Scratch Area",
+        )
     )
     assert one(deleted, ev.ActionExecuted).ok
     names = [p["name"] for p in platform(admin).list_all(f"/organizations/{admin.organization_id}/projects")]

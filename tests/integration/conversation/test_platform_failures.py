@@ -8,6 +8,8 @@ The assistant talks to the sandbox through a fault-injecting proxy (fault_proxy.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -114,10 +116,86 @@ def test_a_key_still_in_progress_on_the_platform_stays_retryable(
     proposed = one(collect(run_turn(deps, cid, admin, "Create Busy Track")), ev.ActionProposed)
 
     proxy.fail("409")
-    failed = one(collect(decisions.approve(deps, admin, proposed.action_id)), ev.ActionExecuted)
+    failed = one(
+        collect(decisions.approve(deps, admin, proposed.action_id, expected_digest=proposed.digest)),
+        ev.ActionExecuted,
+    )
     assert not failed.ok and failed.status == "failed"
     assert failed.retryable, failed.message
 
     proxy.off()
-    assert one(collect(decisions.approve(deps, admin, proposed.action_id)), ev.ActionExecuted).ok
+    assert one(
+        collect(decisions.approve(deps, admin, proposed.action_id, expected_digest=proposed.digest)),
+        ev.ActionExecuted,
+    ).ok
     assert len(tracks_named(client, "Busy Track", dsf)) == 1
+
+
+@pytest.mark.parametrize(("fault", "created_by_first"), [("lost", True), ("500", False)])
+def test_a_retry_later_than_the_platforms_key_window_looks_before_it_creates(
+    fault: str,
+    created_by_first: bool,
+    proxy: FaultProxy,
+    make_services: Callable[..., Any],
+    sign_in: Any,
+    platform: Any,
+) -> None:
+    """The platform forgot the key (24 h): the retry must look for the first attempt's track."""
+    admin = sign_in(ADMIN_A)
+    client = platform(admin)
+    dsf = project_id(client, admin, "Data Science Foundations")
+    name = f"Late Retry Track {fault}"
+    provider = ScriptedProvider().enqueue(
+        tool_reply("create_track", {"project_id": dsf, "name": name}), "It failed.", "Noted."
+    )
+    services = make_services(provider, base_url=proxy.base_url, platform_timeout_s=TIMEOUT_S)
+    deps = services.turn_deps()
+    cid = new_conversation(services, admin)
+    proposed = one(collect(run_turn(deps, cid, admin, f"Create {name}")), ev.ActionProposed)
+    proxy.fail(fault)
+    failed = one(
+        collect(decisions.approve(deps, admin, proposed.action_id, expected_digest=proposed.digest)),
+        ev.ActionExecuted,
+    )
+    assert failed.retryable
+    proxy.off()
+    services.actions.clock = lambda: datetime.now(UTC) + timedelta(hours=25)
+    late = collect(decisions.approve(deps, admin, proposed.action_id, expected_digest=proposed.digest))
+    action = services.store.actions.require(proposed.action_id)
+    (track,) = tracks_named(client, name, dsf)  # exactly one, either way
+    if created_by_first:
+        message = one(late, ev.ErrorEvent).message
+        assert "first attempt appears to have gone through" in message and track["id"] in message
+        assert action.status == "failed" and action.result["retryable"] is False
+        assert len(proxy.posts("/tracks/")) == 1  # nothing sent again
+    else:
+        assert one(late, ev.ActionExecuted).ok and action.status == "succeeded"
+    events = [e.event for e in services.store.audit.list(action_id=action.id, newest_first=False)]
+    assert events[-1] == ("refused" if created_by_first else "executed")
+
+
+def test_a_late_retry_of_a_tool_that_cannot_look_is_refused(
+    proxy: FaultProxy, make_services: Callable[..., Any], sign_in: Any, platform: Any
+) -> None:
+    admin = sign_in(ADMIN_A)
+    client = platform(admin)
+    dsf = project_id(client, admin, "Data Science Foundations")
+    provider = ScriptedProvider().enqueue(
+        tool_reply("create_track", {"project_id": dsf, "name": "Blind Track"}), "It failed.", "Noted."
+    )
+    services = make_services(provider, base_url=proxy.base_url, platform_timeout_s=TIMEOUT_S)
+    blind = replace(services.registry.get("create_track"), find_existing=None)
+    services.registry._tools["create_track"] = blind  # a create with no way to look
+    deps = services.turn_deps()
+    cid = new_conversation(services, admin)
+    proposed = one(collect(run_turn(deps, cid, admin, "Create Blind Track")), ev.ActionProposed)
+    proxy.fail("lost")
+    collect(decisions.approve(deps, admin, proposed.action_id, expected_digest=proposed.digest))
+    proxy.off()
+    services.actions.clock = lambda: datetime.now(UTC) + timedelta(hours=30)
+    late = collect(decisions.approve(deps, admin, proposed.action_id, expected_digest=proposed.digest))
+    message = one(late, ev.ErrorEvent).message
+    assert "keeps retries safe for 24 h only" in message and "nothing was done" in message
+    assert len(tracks_named(client, "Blind Track", dsf)) == 1 and len(proxy.posts("/tracks/")) == 1
+    action = services.store.actions.require(proposed.action_id)
+    assert action.status == "failed" and action.result["retryable"] is False
