@@ -172,7 +172,7 @@ STATUS_ICONS = {
 # --- usage -----------------------------------------------------------------------------------
 USAGE_COLUMNS = [
     "turn", "label", "calls", "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens",
-    "cost_usd", "unpriced_calls", "latency_ms",
+    "cost_usd", "unpriced_calls", "estimated_calls", "latency_ms",
 ]  # fmt: skip
 
 
@@ -194,6 +194,7 @@ def usage_frame(turns: Sequence[TurnView]) -> pd.DataFrame:
                 "cache_read_tokens": int(u.get("cache_read_tokens", 0)),
                 "cost_usd": u.get("cost_usd"),
                 "unpriced_calls": int(u.get("unpriced_calls", 0)),
+                "estimated_calls": int(u.get("estimated_calls", 0)),
                 "latency_ms": float(u.get("latency_ms", 0.0)),
             }
         )
@@ -204,7 +205,8 @@ def usage_totals(frame: pd.DataFrame) -> dict[str, Any]:
     """Sums over the conversation. `cost_usd` None when nothing was priced; unpriced calls counted."""
     if frame.empty:
         return {"turns": 0, "input_tokens": 0, "output_tokens": 0, "cache_write_tokens": 0,
-                "cache_read_tokens": 0, "cost_usd": None, "unpriced_calls": 0, "latency_ms": 0.0}  # fmt: skip
+                "cache_read_tokens": 0, "cost_usd": None, "unpriced_calls": 0, "estimated_calls": 0,
+                "latency_ms": 0.0}  # fmt: skip
     priced = frame["cost_usd"].dropna()
     return {
         "turns": len(frame),
@@ -214,19 +216,29 @@ def usage_totals(frame: pd.DataFrame) -> dict[str, Any]:
         "cache_read_tokens": int(frame["cache_read_tokens"].sum()),
         "cost_usd": float(priced.sum()) if len(priced) else None,
         "unpriced_calls": int(frame["unpriced_calls"].sum()),
+        "estimated_calls": int(frame["estimated_calls"].sum()),
         "latency_ms": float(frame["latency_ms"].sum()),
     }
 
 
-def turn_cost(cost: float | None, unpriced_calls: int, calls: int) -> str:
+def turn_cost(cost: float | None, unpriced_calls: int, calls: int, estimated_calls: int = 0) -> str:
     """A turn's cost for the table: "—" when no model call completed (nothing is known)."""
-    return "—" if calls == 0 else format_cost(cost, unpriced_calls)
+    return "—" if calls == 0 else format_cost(cost, unpriced_calls, estimated_calls)
 
 
-def format_cost(cost: float | None, unpriced_calls: int = 0) -> str:
-    """Dollars with enough digits for small sums; "unpriced" when unknown, never "$0"."""
+ESTIMATE_NOTE = (
+    "≈ marks an estimate: the model server reported no token usage (as Ollama does), so tokens were "
+    "estimated from the length of the text sent and received (about 4 characters a token)."
+)
+
+
+def format_cost(cost: float | None, unpriced_calls: int = 0, estimated_calls: int = 0) -> str:
+    """Dollars with enough digits for small sums; "unpriced" when unknown, never "$0"; "≈" when
+    some of it rests on estimated token counts."""
     if cost is None:
         return "unpriced"
+    if estimated_calls:
+        return "≈ " + format_cost(cost, unpriced_calls)
     if cost == 0:
         text = "$0.00"
     elif cost < 0.01:
@@ -250,12 +262,16 @@ def turn_usage_line(usage: dict[str, Any] | None) -> str:
         return (
             f"no model call completed, usage unknown · {format_latency(float(usage.get('latency_ms', 0.0)))}"
         )
-    parts = [f"{usage.get('input_tokens', 0):,} in · {usage.get('output_tokens', 0):,} out"]
+    estimated = int(usage.get("estimated_calls", 0))
+    mark = "≈ " if estimated else ""
+    parts = [f"{mark}{usage.get('input_tokens', 0):,} in · {mark}{usage.get('output_tokens', 0):,} out"]
     cache_r, cache_w = usage.get("cache_read_tokens", 0), usage.get("cache_write_tokens", 0)
     if cache_r or cache_w:
         parts.append(f"cache {cache_r:,} read / {cache_w:,} written")
-    parts.append(format_cost(usage.get("cost_usd"), int(usage.get("unpriced_calls", 0))))
+    parts.append(format_cost(usage.get("cost_usd"), int(usage.get("unpriced_calls", 0)), estimated))
     parts.append(format_latency(float(usage.get("latency_ms", 0.0))))
+    if estimated:
+        parts.append("estimated: the server reported no usage")
     return " · ".join(parts)
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from app.conversation.view import TurnView
 from components.charts import latency_per_turn, tokens_per_turn
-from components.panels import format_cost, format_latency, turn_cost, usage_frame, usage_totals
+from components.panels import ESTIMATE_NOTE, format_cost, format_latency, turn_cost, usage_frame, usage_totals
 
 
 def render_usage(turns: list[TurnView], mode_label: str) -> None:
@@ -25,7 +25,7 @@ def render_usage(turns: list[TurnView], mode_label: str) -> None:
         st.metric("Cache write", f"{totals['cache_write_tokens']:,}", width="content")
         st.metric(
             "Cost",
-            format_cost(totals["cost_usd"], totals["unpriced_calls"]),
+            format_cost(totals["cost_usd"], totals["unpriced_calls"], totals["estimated_calls"]),
             width="content",
             help=mode_label,
         )
@@ -59,8 +59,14 @@ def render_usage(turns: list[TurnView], mode_label: str) -> None:
                 for r, w in zip(frame["cache_read_tokens"], frame["cache_write_tokens"], strict=True)
             ],
             "cost": [
-                turn_cost(c if pd.notna(c) else None, u, n)
-                for c, u, n in zip(frame["cost_usd"], frame["unpriced_calls"], frame["calls"], strict=True)
+                turn_cost(c if pd.notna(c) else None, u, n, e)
+                for c, u, n, e in zip(
+                    frame["cost_usd"],
+                    frame["unpriced_calls"],
+                    frame["calls"],
+                    frame["estimated_calls"],
+                    strict=True,
+                )
             ],
             "time": [format_latency(ms) for ms in frame["latency_ms"]],
             "message": frame["label"],
@@ -69,3 +75,5 @@ def render_usage(turns: list[TurnView], mode_label: str) -> None:
     st.dataframe(shown, hide_index=True, width="stretch")
     if totals["cost_usd"] is None and totals["unpriced_calls"]:
         st.caption("The model used has no price in the table, so its cost is unknown (not $0).")
+    if totals["estimated_calls"]:
+        st.caption(ESTIMATE_NOTE)

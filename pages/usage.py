@@ -9,7 +9,7 @@ import streamlit as st
 from app.analytics import usage_report as usage
 from app.permissions.policy import UserContext
 from components.charts import cache_share_over_time, usage_over_time
-from components.panels import format_cost
+from components.panels import ESTIMATE_NOTE, format_cost
 from components.report_controls import header
 from components.session import load_services
 
@@ -37,7 +37,8 @@ if frame.empty:
     st.stop()
 
 with st.container(horizontal=True, gap="medium"):
-    st.metric("Cost", format_cost(totals["cost_usd"], int(totals["unpriced_calls"] or 0)), width="content")  # type: ignore[arg-type]
+    st.metric("Cost", format_cost(totals["cost_usd"], int(totals["unpriced_calls"] or 0), int(totals["estimated_calls"] or 0)),  # type: ignore[arg-type]
+              width="content", help=ESTIMATE_NOTE if totals["estimated_calls"] else None)  # fmt: skip
     st.metric("Model calls", f"{totals['calls']:,}", width="content")
     st.metric(
         "Input tokens",
@@ -60,7 +61,7 @@ right.plotly_chart(usage_over_time(frame_tokens, period.days, "tokens", f"Tokens
 st.subheader(f"By {BY_OPTIONS[by].lower()}")
 table = usage.totals_by(frame, by)
 st.dataframe(
-    table.assign(cost=[format_cost(c if pd.notna(c) else None, u) for c, u in zip(table["cost_usd"], table["unpriced_calls"], strict=True)]),
+    table.assign(cost=[format_cost(c if pd.notna(c) else None, u, e) for c, u, e in zip(table["cost_usd"], table["unpriced_calls"], table["estimated_calls"], strict=True)]),
     hide_index=True, width="stretch",
     column_order=["label", "cost", "calls", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_share"],
     column_config={
@@ -69,6 +70,8 @@ st.dataframe(
         "cache_share": st.column_config.ProgressColumn("cache share", format="percent", min_value=0, max_value=1),
     },
 )  # fmt: skip
+if totals["estimated_calls"]:
+    st.caption(f"{totals['estimated_calls']:,} of these calls have estimated tokens. {ESTIMATE_NOTE}")
 
 cache_col, typical_col = st.columns(2, gap="large")
 with cache_col:

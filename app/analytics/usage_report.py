@@ -23,10 +23,10 @@ from app.store.repositories.usage import utc_day_start
 
 By = Literal["model", "user", "organization"]
 TOKEN_COLUMNS = ["input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens"]
-COLUMNS = ["calls", *TOKEN_COLUMNS, "cost_usd", "unpriced_calls"]
+COLUMNS = ["calls", *TOKEN_COLUMNS, "cost_usd", "unpriced_calls", "estimated_calls"]
 CSV_HEADER = [
     "at", "organization_id", "user_id", "conversation_id", "provider", "model", "input_tokens",
-    "output_tokens", "cache_write_tokens", "cache_read_tokens", "latency_ms", "cost_usd",
+    "output_tokens", "cache_write_tokens", "cache_read_tokens", "latency_ms", "cost_usd", "estimated",
 ]  # fmt: skip
 
 
@@ -57,7 +57,7 @@ def totals_by(frame: pd.DataFrame, by: By) -> pd.DataFrame:
         return pd.DataFrame(columns=["label", *COLUMNS, "cache_share"])
     summed = frame.groupby("label", as_index=False).agg(
         {
-            **{c: "sum" for c in ["calls", *TOKEN_COLUMNS, "unpriced_calls"]},
+            **{c: "sum" for c in ["calls", *TOKEN_COLUMNS, "unpriced_calls", "estimated_calls"]},
             "cost_usd": lambda s: s.sum(min_count=1),
         }
     )
@@ -73,7 +73,8 @@ def totals_by(frame: pd.DataFrame, by: By) -> pd.DataFrame:
 def overall(frame: pd.DataFrame) -> dict[str, float | int | None]:
     """Totals of the per-day frame: calls, tokens, cost (None if nothing priced), unpriced calls, cache share."""
     sums = {
-        c: int(frame[c].sum()) if not frame.empty else 0 for c in ["calls", *TOKEN_COLUMNS, "unpriced_calls"]
+        c: int(frame[c].sum()) if not frame.empty else 0
+        for c in ["calls", *TOKEN_COLUMNS, "unpriced_calls", "estimated_calls"]
     }
     priced = frame["cost_usd"].dropna() if not frame.empty else pd.Series(dtype=float)
     sent = sums["input_tokens"] + sums["cache_read_tokens"] + sums["cache_write_tokens"]
@@ -166,8 +167,9 @@ def usage_csv(store: Store, scope: Scope, period: Period) -> Iterator[str]:
     for n, row in enumerate(store.reports.usage_rows(scope.organization_id, period.since, period.until), 1):
         values = list(row)
         values[0] = values[0].isoformat()
-        cost = values[-1]
-        values[-1] = "" if cost is None else format(Decimal(cost).normalize(), "f")
+        cost = values[-2]
+        values[-2] = "" if cost is None else format(Decimal(cost).normalize(), "f")
+        values[-1] = "yes" if values[-1] else ""  # the server reported no usage: counts estimated
         writer.writerow(values)
         if n % 2000 == 0:
             yield buffer.getvalue()

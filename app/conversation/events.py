@@ -115,6 +115,7 @@ class UsageReported(Event):
     cache_read_tokens: int = 0
     latency_ms: float = 0.0
     cost_usd: float | None = None  # None: the model has no price in the table
+    estimated: bool = False  # the server reported no usage: the counts are an estimate
     type: ClassVar[EventType] = "usage"
 
 

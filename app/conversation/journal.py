@@ -55,6 +55,7 @@ class TurnTotals:
     cache_read_tokens: int = 0
     cost_usd: float = 0.0  # priced calls only
     unpriced_calls: int = 0
+    estimated_calls: int = 0
     model_latency_ms: float = 0.0
 
     def add(self, u: UsageReported) -> None:
@@ -64,6 +65,7 @@ class TurnTotals:
         self.cache_write_tokens += u.cache_write_tokens
         self.cache_read_tokens += u.cache_read_tokens
         self.model_latency_ms += u.latency_ms
+        self.estimated_calls += int(u.estimated)
         if u.cost_usd is None:
             self.unpriced_calls += 1
         else:
@@ -81,6 +83,7 @@ class TurnTotals:
             if self.calls and self.unpriced_calls == self.calls
             else round(self.cost_usd, 10),
             "unpriced_calls": self.unpriced_calls,
+            "estimated_calls": self.estimated_calls,
             "latency_ms": round(latency_ms, 1),
             "model_latency_ms": round(self.model_latency_ms, 1),
         }

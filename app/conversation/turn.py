@@ -392,6 +392,7 @@ def _usage(
         conv.id, provider=response.provider, model=response.model, input_tokens=u.input_tokens,
         output_tokens=u.output_tokens, cache_write_tokens=u.cache_write_tokens,
         cache_read_tokens=u.cache_read_tokens, latency_ms=round(response.latency_ms, 1), cost_usd=cost,
+        estimated=u.estimated,
     )  # fmt: skip
 
 

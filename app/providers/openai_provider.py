@@ -116,7 +116,7 @@ class OpenAIProvider:
             raise MidStreamFailure(str(err)) from err
         finally:
             chunks.close()
-        yield state.response(self.model, elapsed_ms(started))
+        yield state.response(self.model, elapsed_ms(started), prompt_size(params))
 
     def _provider_error(self, err: BaseException | None, when: str) -> ProviderError:
         where = f"the OpenAI-compatible server at {self.base_url}"
@@ -246,6 +246,25 @@ def normalize_usage(prompt_tokens: int, completion_tokens: int, cached_tokens: i
     )
 
 
+CHARS_PER_TOKEN = 4
+"""The usual rule of thumb for English text and code; an estimate is labelled as one anyway."""
+
+
+def estimate_usage(prompt_chars: int, output_chars: int) -> Usage:
+    """Usage for a call whose server reported none: from the length of what was sent and received."""
+    return Usage(
+        input_tokens=-(-prompt_chars // CHARS_PER_TOKEN),
+        output_tokens=-(-output_chars // CHARS_PER_TOKEN),
+        requests=1,
+        estimated=True,
+    )
+
+
+def prompt_size(params: dict[str, Any]) -> int:
+    """Characters of the messages and tool definitions sent: what the prompt's tokens come from."""
+    return len(json.dumps(params.get("messages", []))) + len(json.dumps(params.get("tools", [])))
+
+
 # --- response accumulation ------------------------------------------------------------------
 
 
@@ -257,9 +276,11 @@ class _StreamState:
         self.calls: dict[int, dict[str, str]] = {}
         self.finish_reason: str | None = None
         self.usage = Usage(requests=1)
+        self.reported = False
 
     def feed(self, chunk: ChatCompletionChunk) -> str | None:
         if chunk.usage is not None:
+            self.reported = True
             details = chunk.usage.prompt_tokens_details
             cached = (details.cached_tokens or 0) if details is not None else 0
             self.usage = normalize_usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens, cached)
@@ -281,8 +302,13 @@ class _StreamState:
                 self.finish_reason = choice.finish_reason
         return new_text
 
-    def response(self, model: str, latency_ms: float) -> ModelResponse:
+    def response(self, model: str, latency_ms: float, prompt_chars: int = 0) -> ModelResponse:
         content: list[ContentBlock] = [TextBlock(self.text)] if self.text else []
+        if not self.reported:
+            output_chars = len(self.text) + sum(
+                len(c["name"]) + len(c["arguments"]) for c in self.calls.values()
+            )
+            self.usage = estimate_usage(prompt_chars, output_chars)
         for index in sorted(self.calls):
             call = self.calls[index]
             args, problem = parse_tool_arguments(call["arguments"])

@@ -35,6 +35,7 @@ from app.store.models import (
     PendingAction,
     SchemaVersion,
     Turn,
+    UsageRecord,
 )
 from app.store.types import utcnow
 
@@ -107,12 +108,18 @@ def _add_columns(conn: Connection, table: Any, names: tuple[str, ...]) -> None:
         conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}{suffix}"))
 
 
+def _add_usage_estimated(conn: Connection) -> None:
+    """Version 5: usage_records.estimated (the server reported no usage; the counts are estimated)."""
+    _add_columns(conn, UsageRecord.__table__, ("estimated",))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         2, "indexes for usage/audit date ranges, conversation lists, action expiry", _add_query_indexes
     ),
     Migration(3, "turns, turn events, web sessions; pending_actions.changes", _add_turns),
     Migration(4, "user directory, evaluation runs, turn summaries", _add_analytics),
+    Migration(5, "usage_records.estimated", _add_usage_estimated),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE[0]

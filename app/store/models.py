@@ -177,6 +177,8 @@ class UsageRecord(Base):
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     # NULL when the model has no price: unknown, never zero.
     cost_usd: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    # The server reported no usage: the token counts (and so the cost) are an estimate.
+    estimated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     __table_args__ = (
         Index("ix_usage_records_at", "at"),

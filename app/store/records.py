@@ -180,6 +180,7 @@ class UsageRecordData:
     cache_read_tokens: int
     latency_ms: float
     cost_usd: Decimal | None
+    estimated: bool = False
 
     @staticmethod
     def of(row: models.UsageRecord) -> UsageRecordData:
@@ -197,6 +198,7 @@ class UsageRecordData:
             cache_read_tokens=row.cache_read_tokens,
             latency_ms=row.latency_ms,
             cost_usd=row.cost_usd,
+            estimated=bool(row.estimated),
         )
 
 
@@ -217,6 +219,7 @@ class UsageTotals:
     cost_usd: Decimal
     unpriced_calls: int
     latency_ms_avg: float
+    estimated_calls: int = 0
 
     @property
     def total_tokens(self) -> int:

@@ -52,6 +52,7 @@ def totals_row(totals: UsageTotals, key_column: str | None = None) -> dict[str, 
         total_tokens=totals.total_tokens,
         cost_usd=None if totals.unpriced_calls == totals.calls else float(totals.cost_usd),
         unpriced_calls=totals.unpriced_calls,
+        estimated_calls=totals.estimated_calls,
         latency_ms_avg=round(totals.latency_ms_avg, 1),
     )
     return row
@@ -72,6 +73,7 @@ def record_row(record: UsageRecordData) -> dict[str, Any]:
         "cache_read_tokens": record.cache_read_tokens,
         "latency_ms": record.latency_ms,
         "cost_usd": _money(record.cost_usd),
+        "estimated": record.estimated,
     }
 
 
@@ -119,6 +121,7 @@ class UsageLedger:
             cache_read_tokens=usage.cache_read_tokens,
             latency_ms=latency_ms,
             cost_usd=self.price(provider, model, usage),
+            estimated=usage.estimated,
             conversation_id=conversation_id,
             user_id=user_id,
             organization_id=organization_id,

@@ -19,6 +19,9 @@ class Usage:
     cache_write_tokens: int = 0
     cache_read_tokens: int = 0
     requests: int = 0
+    estimated: bool = False
+    """The server reported no usage (some OpenAI-compatible servers, Ollama among them): the
+    counts are an estimate from the text's length, shown as one, never silently zero."""
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -27,6 +30,7 @@ class Usage:
             cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
             cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
             requests=self.requests + other.requests,
+            estimated=self.estimated or other.estimated,
         )
 
     @property
@@ -34,6 +38,7 @@ class Usage:
         return self.input_tokens + self.output_tokens + self.cache_write_tokens + self.cache_read_tokens
 
     def as_dict(self) -> dict[str, int]:
+        """The counts (whether they are estimated is `estimated`)."""
         return {
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,

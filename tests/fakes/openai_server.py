@@ -21,7 +21,8 @@ Scripting: each request takes the next queued reply.
         client = openai.OpenAI(api_key="test", base_url=server.base_url)   # base_url ends in /v1
 
 Replies:
-- `reply_text(text, finish_reason="stop", usage=None, chunk_size=8, chunk_delay=0.0)`
+- `reply_text(text, finish_reason="stop", usage=None, chunk_size=8, chunk_delay=0.0)`;
+  `dataclasses.replace(reply, sends_usage=False)` answers without any usage, as Ollama does
 - `reply_tool_use(name, arguments, id=None, text=None, usage=None)`: arguments a dict or raw str
 - `reply(text=None, tool_calls=(tool_call(name, arguments, id), ...), finish_reason=None, usage=None)`
 - `error(status, message=None, type=None, code=None, retry_after=None, retry_after_ms=None)`
@@ -111,6 +112,7 @@ class ChatReply:
     usage: dict[str, Any] = field(default_factory=usage)
     chunk_size: int = 8
     chunk_delay: float = 0.0
+    sends_usage: bool = True  # False: like Ollama, no usage even when asked
 
 
 @dataclass(frozen=True)
@@ -342,7 +344,7 @@ def _chunks(reply: ChatReply, model: str, include_usage: bool) -> Iterator[bytes
                 )
             )
     yield _data(_chunk(model, {}, reply.finish_reason, **null_usage))
-    if include_usage:
+    if include_usage and reply.sends_usage:
         final = _chunk(model, {}, usage=reply.usage)
         final["choices"] = []
         yield _data(final)

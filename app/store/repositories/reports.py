@@ -162,6 +162,7 @@ class ReportRepository:
             UsageRecord.at, UsageRecord.organization_id, UsageRecord.user_id, UsageRecord.conversation_id,
             UsageRecord.provider, UsageRecord.model, UsageRecord.input_tokens, UsageRecord.output_tokens,
             UsageRecord.cache_write_tokens, UsageRecord.cache_read_tokens, UsageRecord.latency_ms, UsageRecord.cost_usd,
+            UsageRecord.estimated,
         ).where(UsageRecord.at >= since, UsageRecord.at < until)  # fmt: skip
         if organization_id is not None:
             stmt = stmt.where(UsageRecord.organization_id == organization_id)

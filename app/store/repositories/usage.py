@@ -51,6 +51,7 @@ class UsageRepository:
         cache_read_tokens: int = 0,
         latency_ms: float = 0.0,
         cost_usd: Decimal | None = None,
+        estimated: bool = False,
         conversation_id: str | None = None,
         user_id: str | None = None,
         organization_id: str | None = None,
@@ -69,6 +70,7 @@ class UsageRepository:
             cache_read_tokens=cache_read_tokens,
             latency_ms=float(latency_ms),
             cost_usd=cost_usd,
+            estimated=estimated,
         )
         with self._db.write() as session:
             session.add(row)
@@ -117,6 +119,7 @@ class UsageRepository:
             func.coalesce(func.sum(UsageRecord.cache_read_tokens), 0).label("cache_read_tokens"),
             type_coerce(func.sum(UsageRecord.cost_usd), Money()).label("cost_usd"),
             func.coalesce(func.sum(case((UsageRecord.cost_usd.is_(None), 1), else_=0)), 0).label("unpriced"),
+            func.coalesce(func.sum(case((UsageRecord.estimated, 1), else_=0)), 0).label("estimated"),
             func.coalesce(func.avg(UsageRecord.latency_ms), 0.0).label("latency"),
         ]
         stmt = self._filtered(select(*columns), user_id, organization_id, conversation_id, since, until)
@@ -135,6 +138,7 @@ class UsageRepository:
                 cost_usd=row.cost_usd if row.cost_usd is not None else ZERO,
                 unpriced_calls=int(row.unpriced),
                 latency_ms_avg=float(row.latency),
+                estimated_calls=int(row.estimated),
             )
             for row in rows
             if row.calls
@@ -167,6 +171,7 @@ class UsageRepository:
             func.coalesce(func.sum(UsageRecord.cache_read_tokens), 0).label("cache_read_tokens"),
             type_coerce(func.sum(UsageRecord.cost_usd), Money()).label("cost_usd"),
             func.coalesce(func.sum(case((UsageRecord.cost_usd.is_(None), 1), else_=0)), 0).label("unpriced"),
+            func.coalesce(func.sum(case((UsageRecord.estimated, 1), else_=0)), 0).label("estimated"),
             func.coalesce(func.sum(UsageRecord.latency_ms), 0.0).label("latency_ms"),
         ]
         stmt = self._filtered(select(*columns), user_id, organization_id, None, since, until)
@@ -180,7 +185,8 @@ class UsageRepository:
                 calls=int(row.calls), input_tokens=int(row.input_tokens), output_tokens=int(row.output_tokens),
                 cache_write_tokens=int(row.cache_write_tokens), cache_read_tokens=int(row.cache_read_tokens),
                 cost_usd=float(row.cost_usd) if row.cost_usd is not None else None,
-                unpriced_calls=int(row.unpriced), latency_ms=float(row.latency_ms),
+                unpriced_calls=int(row.unpriced), estimated_calls=int(row.estimated),
+                latency_ms=float(row.latency_ms),
             )  # fmt: skip
             out.append(item)
         return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from app.conversation import decisions
 from app.conversation import events as ev
 from app.conversation.decisions import NOTE_PREFIX
+from app.conversation.journal import TurnTotals
 from app.conversation.turn import run_turn
 from app.providers.anthropic_provider import AnthropicProvider
 from app.providers.openai_provider import OpenAIProvider
@@ -207,3 +209,29 @@ def test_design_note_example_with_an_openai_compatible_server(
     assert usage.cost_usd == pytest.approx((200 * 2.5 + 800 * 0.25 + 20 * 15) / 1e6)
     assert of(first, ev.UsageReported)[0].cost_usd == pytest.approx((900 * 2.5 + 30 * 15) / 1e6)
     provider.close()
+
+
+def test_a_server_that_reports_no_usage_is_estimated_and_marked_not_free(
+    openai_server: fo.FakeOpenAIServer, make_services: Callable[..., Any], sign_in: Any
+) -> None:
+    """Like Ollama: no usage chunk even when asked. Zero tokens would make a priced model free."""
+    admin = sign_in(ADMIN_A)
+    answer = "Instructors can be assigned to tracks and teach the courses in them." * 3
+    openai_server.enqueue(replace(fo.reply_text(answer), sends_usage=False))
+    provider = OpenAIProvider(
+        "test-key", "gpt-5.5", base_url=openai_server.base_url, timeout_s=10, max_retries=0
+    )
+    services = make_services(provider)
+    cid = services.store.conversations.create(admin.user_id, admin.organization_id).id
+    events = collect(run_turn(services.turn_deps(), cid, admin, "What can an instructor do?"))
+    reported = one(events, ev.UsageReported)
+    assert reported.estimated and reported.output_tokens == -(-len(answer) // 4)
+    assert reported.input_tokens > 1000  # the system prompt and tool definitions were sent
+    assert reported.cost_usd is not None and reported.cost_usd > 0  # gpt-5.5 is priced: not $0
+    (record,) = services.store.usage.list(conversation_id=cid)
+    assert record.estimated and record.input_tokens == reported.input_tokens
+    turn = TurnTotals()
+    turn.add(reported)
+    assert turn.as_dict(0.0)["estimated_calls"] == 1  # what the turn's Done carries
+    (totals,) = services.ledger.summary(None)
+    assert totals["estimated_calls"] == 1 and totals["cost_usd"] > 0

@@ -83,7 +83,8 @@ def test_usage_by_day_totals_cache_share_and_typical_conversation(store: Store) 
 
     csv = "".join(usage_report.usage_csv(store, Scope(ORG_A), PERIOD)).splitlines()
     assert csv[0].startswith("at,organization_id,user_id") and len(csv) == 4
-    assert sorted(line.rsplit(",", 1)[1] for line in csv[1:]) == [
+    assert csv[0].endswith(",cost_usd,estimated")
+    assert sorted(line.rsplit(",", 2)[1] for line in csv[1:]) == [
         "",
         "0.01",
         "0.02",

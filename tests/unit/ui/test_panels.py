@@ -182,3 +182,16 @@ def test_charts_are_figures_of_the_frame() -> None:
     assert list(latency_per_turn(frame).data[0].y) == [1.5, 0.25]
     empty = tokens_per_turn(pd.DataFrame(usage_frame([])))
     assert all(len(trace.y) == 0 for trace in empty.data)
+
+
+def test_estimated_usage_is_shown_as_an_estimate() -> None:
+    """A server that reported no usage: tokens and cost carry "≈" and say why."""
+    line = turn_usage_line(
+        usage(input_tokens=2100, output_tokens=52, cost_usd=0.0062, estimated_calls=1, latency_ms=900)
+    )
+    assert line == "≈ 2,100 in · ≈ 52 out · ≈ $0.0062 · 900 ms · estimated: the server reported no usage"
+    assert format_cost(0.5, 1, 2) == "≈ $0.50 + 1 unpriced call"
+    assert format_cost(None, 1, 1) == "unpriced"
+    assert turn_cost(0.01, 0, 1, 1) == "≈ $0.01"
+    frame = usage_frame([turn(1, usage(estimated_calls=1, calls=2)), turn(2, usage())])
+    assert usage_totals(frame)["estimated_calls"] == 1

@@ -117,6 +117,7 @@ def test_summaries_respect_date_ranges_and_filters(ledger: UsageLedger) -> None:
             "total_tokens": 4_300,
             "cost_usd": pytest.approx(0.0038),
             "unpriced_calls": 0,
+            "estimated_calls": 0,
             "latency_ms_avg": 850.0,
         }
     ]
