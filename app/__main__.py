@@ -301,14 +301,32 @@ def sign_in(services: Services, email: str, password: str) -> UserContext:
         raise SetupError(f"sign-in as {email} failed: {exc.detail} ({exc.status})") from exc
 
 
+def chat_log_to_file(settings: Settings) -> Path:
+    """Send log records to DATA_DIR/logs/chat.log: a warning printed from a worker thread would land
+    in the middle of the streamed answer (a missing price, a Redis fallback)."""
+    path = settings.data_dir / "logs" / "chat.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+    return path
+
+
 def chat(args: argparse.Namespace) -> int:
     settings, provider = chat_settings(args)
+    log_file = chat_log_to_file(settings)
     try:
         services = build_services(settings, provider=provider)
     except Exception as exc:  # the store or the bundled platform could not start
         raise SetupError(f"could not start the assistant: {type(exc).__name__}: {exc}") from exc
     try:
         out(f"Mode: {services.mode_label}")
+        out(f"Warnings and errors are logged to {log_file}")
         user = sign_in(services, *credentials(args))
         role = user.role.replace("_", " ")
         out(f"Signed in as {user.full_name or user.email} ({role}) at {services.platform_base_url}")

@@ -284,3 +284,19 @@ def test_ctrl_c_cancels_the_running_answer_and_the_chat_goes_on(
     # the second request replays the cancelled partial answer as history
     second = anthropic_server.bodies[-1]["messages"]
     assert [m["role"] for m in second] == ["user", "assistant", "user"]
+
+
+def test_warnings_go_to_the_log_file_not_across_the_answer(
+    tmp_path: Path, anthropic_server: FakeAnthropicServer
+) -> None:
+    """A model without a price logs a warning while the answer streams: it must not be printed."""
+    anthropic_server.enqueue(reply_text("Tracks group courses inside a project."))
+    env = chat_env(tmp_path, anthropic_server, ANTHROPIC_MODEL="claude-unpriced-test-1")
+    done = run_chat(tmp_path, env, "How do tracks work?\n/quit\n")
+    assert done.returncode == 0, done.stderr
+    assert "assistant> Tracks group courses inside a project." in done.stdout
+    log_file = tmp_path / "data" / "logs" / "chat.log"
+    assert f"Warnings and errors are logged to {log_file}" in done.stdout
+    for stream in (done.stdout, done.stderr):
+        assert "no price for model" not in stream and "WARNING" not in stream
+    assert "no price for model 'claude-unpriced-test-1'" in log_file.read_text(encoding="utf-8")
