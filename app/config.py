@@ -168,8 +168,9 @@ class Settings(BaseSettings):
 
     # --- usage and limits ----------------------------------------------------------------------
     pricing_file: Path = Field(
-        PROJECT_ROOT / "app" / "usage" / "pricing.json",
-        description="Prices per million tokens by model; unknown models are priced as null.",
+        PROJECT_ROOT / "app" / "usage" / "price_overrides.json",
+        description="Price overrides per million tokens (models genai-prices lacks, negotiated rates); "
+        "other models get genai-prices' list prices, and a model neither knows costs null (unknown).",
     )
     user_daily_budget_usd: float = Field(
         5.0, description="LLM spend one user may make per UTC day; 0 disables the budget."

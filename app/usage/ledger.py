@@ -93,7 +93,7 @@ class UsageLedger:
         """What one call costs; None when the model has no price. Never raises."""
         if provider in self.unmetered_providers:
             return Decimal(0)
-        return self.pricing.cost(model, usage)
+        return self.pricing.cost(model, usage, provider)
 
     def record(
         self,

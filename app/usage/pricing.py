@@ -1,6 +1,9 @@
-"""Prices per million tokens, looked up by model id, and the cost of one call's usage.
+"""The cost of one call's usage: list prices from genai-prices, under an override file.
 
-Pricing must never fail a turn: `PricingTable.load` and `cost` never raise. A model the table does
+Prices come from `genai-prices` (see `price_catalog`), the maintained database; the override file
+(PRICING_FILE, app/usage/price_overrides.json by default) holds prices per million tokens for
+models the catalog lacks and for negotiated rates, and wins over the catalog for the models it
+names. Pricing must never fail a turn: `PricingTable.load` and `cost` never raise. A model the table does
 not know costs `None` (shown as "unknown", never as zero), and a pricing file that cannot be read
 or does not validate gives a table that prices everything as `None` and logs one warning saying
 why, so a typo in the file is visible on the dashboard instead of silently dropping one model.
@@ -25,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from app.usage.price_catalog import GenaiPriceCatalog
 from app.usage.usage import Usage
 
 log = logging.getLogger(__name__)
@@ -144,6 +148,7 @@ class PricingTable:
         source: tuple[str, ...] = (),
         checked: str | None = None,
         error: str | None = None,
+        catalog: GenaiPriceCatalog | None = None,
     ) -> None:
         self._prices = {key.lower(): price for key, price in (prices or {}).items()}
         self._aliases = {key.lower(): target.lower() for key, target in (aliases or {}).items()}
@@ -151,24 +156,30 @@ class PricingTable:
         self.checked = checked
         #: Why the file could not be used (then every model is unpriced); None when it loaded.
         self.error = error
+        #: List prices for models the file does not name (None: the file alone).
+        self.catalog = catalog
         self._warned: set[str] = set()
 
     # -- building --------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: str | Path) -> PricingTable:
-        """Read a pricing file. Never raises: a bad file gives an empty table and a warning."""
+    def load(cls, path: str | Path, *, catalog: GenaiPriceCatalog | None = None) -> PricingTable:
+        """Read the override file over the catalog (genai-prices unless another is given).
+
+        Never raises: a bad file gives a table that prices everything as unknown, with a warning
+        (list prices would silently replace the negotiated ones it was meant to hold).
+        """
         try:
             with Path(path).open(encoding="utf-8") as handle:
                 data = json.load(handle, parse_float=Decimal)
-            return cls.from_dict(data)
+            return cls.from_dict(data, catalog=catalog or GenaiPriceCatalog())
         except Exception as exc:  # unreadable, not JSON, invalid: pricing must never fail start-up
             reason = f"cannot use pricing file {path}: {exc}"
             log.warning("%s; every model is priced as unknown until it is fixed", reason)
             return cls(error=reason)
 
     @classmethod
-    def from_dict(cls, data: Any) -> PricingTable:
+    def from_dict(cls, data: Any, *, catalog: GenaiPriceCatalog | None = None) -> PricingTable:
         """Validate the file's content; raises PricingFileError on the first problem."""
         if not isinstance(data, Mapping) or not isinstance(data.get("models"), Mapping):
             raise PricingFileError("expected an object with a 'models' object")
@@ -186,48 +197,68 @@ class PricingTable:
             {str(k): str(v) for k, v in aliases.items()},
             source=tuple(str(s) for s in ([source] if isinstance(source, str) else source)),
             checked=str(data["checked"]) if data.get("checked") else None,
+            catalog=catalog,
         )
 
     # -- lookups ---------------------------------------------------------------------------------
 
     @property
     def models(self) -> list[str]:
-        """Every priced model id, sorted."""
+        """Every model the override file prices, sorted."""
         return sorted(self._prices)
 
-    def resolve(self, model: str) -> str | None:
-        """The table's id for `model` (after aliases and dropping decorations), or None."""
+    def _candidates(self, model: str) -> list[str]:
+        """`model` and the ids left after dropping each decoration in turn."""
         candidate = model.strip().lower()
-        seen: set[str] = set()
+        seen: list[str] = []
         while candidate and candidate not in seen:
-            seen.add(candidate)
+            seen.append(candidate)
+            candidate = self._undecorate(candidate)
+        return seen
+
+    def resolve(self, model: str, provider: str | None = None) -> str | None:
+        """The file's id for `model` (after aliases and dropping decorations), else the catalog's."""
+        candidates = self._candidates(model)
+        for candidate in candidates:
             found = self._lookup(candidate)
             if found is not None:
                 return found
-            candidate = self._undecorate(candidate)
+        if self.catalog is not None:
+            for candidate in candidates:
+                known = self.catalog.model_id(candidate, provider)
+                if known is not None:
+                    return known
         return None
 
     def price(self, model: str) -> ModelPrice | None:
-        key = self.resolve(model) if isinstance(model, str) else None
+        """The override file's price for `model` (None: not in the file)."""
+        candidates = self._candidates(model) if isinstance(model, str) else []
+        key = next((found for c in candidates if (found := self._lookup(c)) is not None), None)
         return None if key is None else self._prices[key]
 
-    def has_price(self, model: str) -> bool:
+    def has_price(self, model: str, provider: str | None = None) -> bool:
         try:
-            return self.price(model) is not None
+            return self.resolve(model, provider) is not None
         except Exception:  # pragma: no cover - lookups are pure; belt and braces for a UI check
             return False
 
-    def cost(self, model: str, usage: Usage) -> Decimal | None:
+    def cost(self, model: str, usage: Usage, provider: str | None = None) -> Decimal | None:
         """USD for `usage` of one call to `model`, or None when the model has no price.
 
-        Never raises: pricing must never fail a turn.
+        The override file first, then the catalog (asked as `provider`, or the provider the
+        model's name implies). Never raises: pricing must never fail a turn.
         """
         try:
             price = self.price(model)
-            if price is None:
-                self._warn_unknown(model)
-                return None
-            return price.cost(usage)
+            if price is not None:
+                return price.cost(usage)
+            if self.catalog is not None:
+                for candidate in self._candidates(model):
+                    cost = self.catalog.cost(candidate, usage, provider)
+                    if cost is not None:
+                        return cost
+            self._warn_unknown(model)
+            return None
         except Exception:
             log.warning("pricing failed for model %r and usage %r", model, usage, exc_info=True)
             return None

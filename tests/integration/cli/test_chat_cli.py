@@ -97,7 +97,7 @@ def test_question_then_an_approved_write(tmp_path: Path, anthropic_server: FakeA
     assert "Mode: Claude (claude-sonnet-5-5)" in out
     assert "Signed in as Maya Patel (organization admin)" in out
     assert "assistant> Tracks group courses inside a project." in out
-    # 1000 x $2 + 20 x $10 + 3000 x $2.50 per million (claude-sonnet-5-5 in pricing.json)
+    # 1000 x $2 + 20 x $10 + 3000 x $2.50 per million (claude-sonnet-5-5's list price in genai-prices)
     assert "cache write 3000 cache read 0" in out
     assert "cost $0.009700" in out
     assert "tool find_project(name='Data Science Foundations') ok" in out

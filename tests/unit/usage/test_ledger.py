@@ -19,7 +19,7 @@ T0 = datetime(2026, 11, 24, 23, 0, tzinfo=UTC)
 
 @pytest.fixture
 def ledger(store: Store) -> UsageLedger:
-    return UsageLedger(store, PricingTable.load(PROJECT_ROOT / "app" / "usage" / "pricing.json"))
+    return UsageLedger(store, PricingTable.load(PROJECT_ROOT / "app" / "usage" / "price_overrides.json"))
 
 
 def seed(ledger: UsageLedger) -> None:

@@ -33,7 +33,7 @@ NOW = datetime(2026, 11, 25, 21, 30, tzinfo=UTC)
 
 @pytest.fixture
 def ledger(store: Store) -> UsageLedger:
-    return UsageLedger(store, PricingTable.load(PROJECT_ROOT / "app" / "usage" / "pricing.json"))
+    return UsageLedger(store, PricingTable.load(PROJECT_ROOT / "app" / "usage" / "price_overrides.json"))
 
 
 def spend(ledger: UsageLedger, user_id: str, dollars: str, at: datetime) -> None:

@@ -1,4 +1,5 @@
-"""The pricing table: hand-computed costs (cache tokens included), id matching, bad files."""
+"""Pricing: hand-computed costs (cache tokens included) from genai-prices' list prices, id
+matching, the override file winning over the catalog, bad override files."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from app.config import PROJECT_ROOT, Settings
 from app.usage.pricing import PricingTable
 from app.usage.usage import Usage
 
-SHIPPED = PROJECT_ROOT / "app" / "usage" / "pricing.json"
+SHIPPED = PROJECT_ROOT / "app" / "usage" / "price_overrides.json"
 
 
 @pytest.fixture(scope="module")
@@ -134,16 +135,15 @@ def test_zero_usage_costs_zero(table: PricingTable) -> None:
     assert table.cost("claude-sonnet-5-5", Usage()) == 0
 
 
-# -- the shipped file ----------------------------------------------------------------------------
+# -- the shipped override file and the catalog ------------------------------------------------
 
 
-def test_shipped_file_records_its_sources_and_date() -> None:
+def test_shipped_override_file_is_valid_and_says_what_it_is_for() -> None:
     data = json.loads(SHIPPED.read_text(encoding="utf-8"))
-    assert data["checked"] and data["source"] and data["note"]
-    assert all(entry.get("provider") in ("anthropic", "openai") for entry in data["models"].values())
+    assert data["note"] and data["models"] == {} and data["aliases"] == {}
 
 
-def test_shipped_file_prices_the_current_models_and_the_configured_defaults(table: PricingTable) -> None:
+def test_the_catalog_prices_the_current_models_and_the_configured_defaults(table: PricingTable) -> None:
     for model in ("claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5", "gpt-6-sol", "gpt-4.1"):
         assert table.has_price(model), model
     # The defaults in code, not whatever this machine's environment overrides them with.
@@ -151,17 +151,23 @@ def test_shipped_file_prices_the_current_models_and_the_configured_defaults(tabl
     assert table.has_price(Settings.model_fields["openai_model"].default)
 
 
-def test_shipped_anthropic_cache_rates_keep_their_documented_ratios(table: PricingTable) -> None:
-    """5-minute cache writes are 1.25x input (1.2x on Claude 3 Haiku); reads 0.025x-0.12x."""
-    for model in table.models:
-        price = table.price(model)
-        assert price is not None
-        if price.provider != "anthropic":
-            assert price.rates.cache_read <= price.rates.input, model
-            continue
-        for rates in filter(None, (price.rates, price.long_prompt)):
-            assert Decimal("1.2") <= rates.cache_write / rates.input <= Decimal("1.25"), model
-            assert Decimal("0.025") <= rates.cache_read / rates.input <= Decimal("0.12"), model
+def test_an_override_wins_over_the_list_price_and_prices_what_the_catalog_lacks(tmp_path: Path) -> None:
+    negotiated = {**GOOD_ENTRY, "provider": "anthropic"}
+    path = write(tmp_path, {"models": {"claude-sonnet-5-5": negotiated, "our-finetune": GOOD_ENTRY}})
+    table = PricingTable.load(path)
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+    assert table.cost("claude-sonnet-5-5", usage) == Decimal("3")  # $1 + $2, not the list $2 + $10
+    assert table.cost("our-finetune", usage) == Decimal("3")
+    assert table.cost("claude-opus-5-5", usage) == Decimal("24")  # list price: $4 + $20
+
+
+def test_only_anthropic_and_openai_list_prices_are_used(table: PricingTable) -> None:
+    """A model served by anything else (Ollama, a local model) has no list price."""
+    usage = Usage(input_tokens=1000, output_tokens=1000)
+    assert table.cost("gpt-4.1", usage, "openai") is not None
+    assert table.cost("gpt-4.1", usage, "local") is None
+    assert table.cost("llama3.1:8b", usage, "openai") is None
+    assert table.cost("claude-sonnet-5-5", usage, "anthropic") == table.cost("claude-sonnet-5-5", usage)
 
 
 # -- bad files -----------------------------------------------------------------------------------
