@@ -178,13 +178,17 @@ class InProcessRateLimiter:
 
 # Sliding window in one atomic script: drop hits older than the window, refuse if the window is
 # full (returning the microseconds until the oldest hit leaves it), else add this hit. The time is
-# the Redis server's, so every process agrees on it whatever their own clocks say.
+# the Redis server's, so every process agrees on it whatever their own clocks say (a test may pass
+# its own clock as ARGV[4] instead).
 _SLIDING_WINDOW_LUA = """
 local key = KEYS[1]
 local limit = tonumber(ARGV[1])
 local window_us = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now = tonumber(ARGV[4])
+if now == nil then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window_us)
 if redis.call('ZCARD', key) >= limit then
   local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
@@ -212,13 +216,17 @@ class RedisRateLimiter:
         prefix: str = "cca:",
         fallback: RateLimiter | None = None,
         retry_interval_s: float = 5.0,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        """`clock` (seconds) replaces Redis's time for the window and the monotonic clock for the
+        outage interval: tests move it instead of sleeping. Production leaves it None."""
         self.client = client
         self.limit = limit
         self.window_s = window_s
         self.prefix = prefix
         self.fallback = fallback or InProcessRateLimiter(limit, window_s)
         self.retry_interval_s = retry_interval_s
+        self._clock = clock
         self._script = client.register_script(_SLIDING_WINDOW_LUA)
         self._down_until = 0.0
         self._state_lock = threading.Lock()
@@ -235,7 +243,10 @@ class RedisRateLimiter:
     @property
     def degraded(self) -> bool:
         """True while Redis is failing and the per-process fallback is counting instead."""
-        return time.monotonic() < self._down_until
+        return self._now() < self._down_until
+
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else time.monotonic()
 
     def hit(self, key: str) -> None:
         if self.limit <= 0:
@@ -243,11 +254,11 @@ class RedisRateLimiter:
         if self.degraded:
             self.fallback.hit(key)
             return
+        args: list[int | str] = [self.limit, int(self.window_s * 1_000_000), secrets.token_hex(8)]
+        if self._clock is not None:
+            args.append(int(self._clock() * 1_000_000))
         try:
-            allowed, wait_us = self._script(
-                keys=[self.key_for(key)],
-                args=[self.limit, int(self.window_s * 1_000_000), secrets.token_hex(8)],
-            )
+            allowed, wait_us = self._script(keys=[self.key_for(key)], args=args)
         except redis.RedisError as exc:
             self._went_down(exc)
             self.fallback.hit(key)
@@ -258,7 +269,7 @@ class RedisRateLimiter:
     def _went_down(self, exc: Exception) -> None:
         with self._state_lock:
             already = self.degraded
-            self._down_until = time.monotonic() + self.retry_interval_s
+            self._down_until = self._now() + self.retry_interval_s
         if not already:
             log.warning(
                 "rate limiter: Redis failed (%s); failing open to per-process limits for %.0f s",
