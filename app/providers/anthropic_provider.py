@@ -39,9 +39,9 @@ from app.providers.base import (
     TextDelta,
     ThinkingBlock,
     ToolResultBlock,
-    ToolSpec,
     ToolUseBlock,
 )
+from app.tools.spec import ToolSpec
 from app.usage.usage import Usage
 
 EPHEMERAL = {"type": "ephemeral"}

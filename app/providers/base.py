@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from app.tools.spec import ToolSpec
 from app.usage.usage import Usage
 
 Role = Literal["user", "assistant"]
@@ -133,15 +134,6 @@ def block_from_dict(data: dict[str, Any]) -> ContentBlock:
     if kind == "thinking":
         return ThinkingBlock(str(data.get("thinking", "")), data.get("signature"), data.get("redacted_data"))
     raise ValueError(f"unknown content block type: {kind!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class ToolSpec:
-    """What the model is told about a tool: the schema is generated from the tool's pydantic input."""
-
-    name: str
-    description: str
-    input_schema: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

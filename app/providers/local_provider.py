@@ -48,9 +48,9 @@ from app.providers.base import (
     TextBlock,
     TextDelta,
     ToolResultBlock,
-    ToolSpec,
     ToolUseBlock,
 )
+from app.tools.spec import ToolSpec
 from app.usage.usage import Usage
 
 CALL_OPEN, CALL_CLOSE = "<tool_call>", "</tool_call>"

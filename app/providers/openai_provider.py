@@ -38,9 +38,9 @@ from app.providers.base import (
     TextBlock,
     TextDelta,
     ToolResultBlock,
-    ToolSpec,
     ToolUseBlock,
 )
+from app.tools.spec import ToolSpec
 from app.usage.usage import Usage
 
 OPENAI_HOST = "api.openai.com"

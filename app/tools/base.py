@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app.permissions.policy import UserContext
 from app.platform.client import PlatformClient
-from app.providers.base import ToolSpec
+from app.tools.spec import ToolSpec
 
 Risk = Literal["read", "write", "destructive"]
 MAX_RESULT_CHARS = 6000

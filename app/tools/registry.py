@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 from app.permissions.policy import UserContext, check_permission
 from app.platform.errors import PlatformError
-from app.providers.base import ToolSpec
 from app.tools.base import Tool, ToolContext, ToolInput, ToolResult
+from app.tools.spec import ToolSpec
 
 log = logging.getLogger(__name__)
 

@@ -21,12 +21,15 @@ from app.usage.usage import Usage
 log = logging.getLogger(__name__)
 
 CATALOG_PROVIDERS = {"anthropic": "anthropic", "openai": "openai"}
+# A scripted provider replays a recorded exchange with the model it names (tests, demos, the
+# benchmarks): it costs what that model's calls would, so it is priced by the model's name.
+PRICED_BY_MODEL_NAME = {"scripted"}
 _BY_NAME = ((re.compile(r"^claude"), "anthropic"), (re.compile(r"^(gpt-|o\d)"), "openai"))
 
 
 def catalog_provider(model: str, provider: str | None) -> str | None:
     """The catalog's provider id for a call, from our provider name or else the model's name."""
-    if provider is not None:
+    if provider is not None and provider not in PRICED_BY_MODEL_NAME:
         return CATALOG_PROVIDERS.get(provider)
     return next((name for pattern, name in _BY_NAME if pattern.match(model)), None)
 

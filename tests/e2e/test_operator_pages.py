@@ -45,6 +45,9 @@ def sign_in(page: Any, dashboard: Dashboard, who: str) -> None:
     page.goto(dashboard.url)
     page.get_by_role("button", name=who).click()
     expect(page.get_by_text("What can I help you with?")).to_be_visible()
+    # The session cookie is written by a script on the run after signing in; a test that opens
+    # another address must wait for it, as a person's next click always does.
+    page.wait_for_function("document.cookie.includes('cca_session=')")
 
 
 def test_a_site_admin_runs_an_evaluation_and_sees_every_page(page: Any, dashboard: Dashboard) -> None:

@@ -26,7 +26,7 @@ from app.store.models import ACTION_RISKS, ACTION_STATUSES, Conversation, Pendin
 from app.store.records import PendingActionData
 
 if TYPE_CHECKING:
-    from app.store.db import Database
+    from app.store.sessions import SessionSource
 
 #: Columns `transition` may set besides the status.
 TRANSITION_FIELDS = frozenset({"decided_at", "decided_by", "reason", "result", "error", "attempts"})
@@ -51,7 +51,7 @@ def _statuses(value: str | Collection[str]) -> list[str]:
 
 
 class ActionRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SessionSource) -> None:
         self._db = db
 
     def add(

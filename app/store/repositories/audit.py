@@ -16,7 +16,7 @@ from app.store.models import AuditEntry
 from app.store.records import AuditEntryData
 
 if TYPE_CHECKING:
-    from app.store.db import Database
+    from app.store.sessions import SessionSource
 
 AUDIT_EVENTS = (
     "proposed",
@@ -32,7 +32,7 @@ AUDIT_EVENTS = (
 
 
 class AuditRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SessionSource) -> None:
         self._db = db
 
     def add(

@@ -22,7 +22,7 @@ from app.store.models import MESSAGE_ROLES, Conversation, MessageRecord
 from app.store.records import ConversationData, MessageData
 
 if TYPE_CHECKING:
-    from app.store.db import Database
+    from app.store.sessions import SessionSource
 
 
 def _rowcount(result: Any) -> int:
@@ -43,7 +43,7 @@ def touch_conversation(session: Session, conversation_id: str, now: datetime) ->
 
 
 class ConversationRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SessionSource) -> None:
         self._db = db
 
     def create(

@@ -16,11 +16,11 @@ from app.store.models import DirectoryEntry
 from app.store.records import DirectoryData
 
 if TYPE_CHECKING:
-    from app.store.db import Database
+    from app.store.sessions import SessionSource
 
 
 class DirectoryRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SessionSource) -> None:
         self._db = db
 
     def remember(self, *, user_id: str, email: str, full_name: str, role: str, organization_id: str | None,

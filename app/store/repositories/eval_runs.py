@@ -10,11 +10,11 @@ from app.store.models import EvalRun
 from app.store.records import EvalRunData
 
 if TYPE_CHECKING:
-    from app.store.db import Database
+    from app.store.sessions import SessionSource
 
 
 class EvalRunRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SessionSource) -> None:
         self._db = db
 
     def add(self, **values: Any) -> EvalRunData:

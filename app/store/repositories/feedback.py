@@ -19,11 +19,11 @@ from app.store.records import FeedbackData
 from app.store.types import new_id
 
 if TYPE_CHECKING:
-    from app.store.db import Database
+    from app.store.sessions import SessionSource
 
 
 class FeedbackRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SessionSource) -> None:
         self._db = db
 
     def add(

@@ -20,11 +20,11 @@ from app.store.models import AuditEntry, Conversation, Feedback, PendingAction, 
 from app.store.types import day_of
 
 if TYPE_CHECKING:
-    from app.store.db import Database
+    from app.store.sessions import SessionSource
 
 
 class ReportRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SessionSource) -> None:
         self._db = db
 
     def _rows(self, stmt: Any) -> builtins.list[Any]:

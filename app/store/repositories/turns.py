@@ -26,7 +26,7 @@ from app.store.records import TurnData, TurnEventData
 from app.store.repositories.conversations import touch_conversation
 
 if TYPE_CHECKING:
-    from app.store.db import Database
+    from app.store.sessions import SessionSource
 
 
 SUMMARY_FIELDS = frozenset({"latency_ms", "proposals", "tools", "context_score"})
@@ -37,7 +37,7 @@ def _rowcount(result: Any) -> int:
 
 
 class TurnRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SessionSource) -> None:
         self._db = db
 
     def start(

@@ -21,7 +21,7 @@ from app.store.records import UsageGroup, UsageRecordData, UsageTotals
 from app.store.types import Money, as_utc, day_of
 
 if TYPE_CHECKING:
-    from app.store.db import Database
+    from app.store.sessions import SessionSource
 
 ZERO = Decimal("0E-10")
 
@@ -37,7 +37,7 @@ def next_utc_midnight(moment: datetime) -> datetime:
 
 
 class UsageRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SessionSource) -> None:
         self._db = db
 
     def add(

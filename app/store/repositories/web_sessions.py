@@ -16,7 +16,7 @@ from app.store.models import WebSession
 from app.store.records import WebSessionData
 
 if TYPE_CHECKING:
-    from app.store.db import Database
+    from app.store.sessions import SessionSource
 
 
 def _key(secret: str) -> str:
@@ -24,7 +24,7 @@ def _key(secret: str) -> str:
 
 
 class WebSessionRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SessionSource) -> None:
         self._db = db
 
     def create(

@@ -17,10 +17,10 @@ from app.providers.base import (
     TextDelta,
     ThinkingBlock,
     ToolResultBlock,
-    ToolSpec,
     ToolUseBlock,
     complete,
 )
+from app.tools.spec import ToolSpec
 from tests.fakes.anthropic_server import (
     FakeAnthropicServer,
     delay,

@@ -22,10 +22,10 @@ from app.providers.base import (
     ModelResponse,
     ProviderError,
     TextDelta,
-    ToolSpec,
     ToolUseBlock,
 )
 from app.providers.local_provider import LocalTransformersProvider, render_prompt
+from app.tools.spec import ToolSpec
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")

@@ -16,11 +16,11 @@ from app.providers.base import (
     TextDelta,
     ThinkingBlock,
     ToolResultBlock,
-    ToolSpec,
     ToolUseBlock,
     complete,
 )
 from app.providers.openai_provider import OpenAIProvider
+from app.tools.spec import ToolSpec
 from tests.fakes.openai_server import (
     FakeOpenAIServer,
     delay,

@@ -9,9 +9,9 @@ from app.providers.base import (
     TextBlock,
     ThinkingBlock,
     ToolResultBlock,
-    ToolSpec,
     ToolUseBlock,
 )
+from app.tools.spec import ToolSpec
 
 TOOLS = (ToolSpec("a", "first", {"type": "object"}), ToolSpec("b", "second", {"type": "object"}))
 

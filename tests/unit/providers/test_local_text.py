@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from app.providers.base import Message, ModelRequest, TextBlock, ToolResultBlock, ToolSpec, ToolUseBlock
+from app.providers.base import Message, ModelRequest, TextBlock, ToolResultBlock, ToolUseBlock
 from app.providers.local_provider import (
     PLAIN_STOP,
     VisibleText,
@@ -17,6 +17,7 @@ from app.providers.local_provider import (
     plain_prompt,
     to_chat,
 )
+from app.tools.spec import ToolSpec
 
 TOOL = ToolSpec(
     "create_track", "Create a track.", {"type": "object", "properties": {"name": {"type": "string"}}}

@@ -11,11 +11,11 @@ from app.providers.base import (
     Provider,
     ProviderError,
     TextDelta,
-    ToolSpec,
     ToolUseBlock,
     complete,
 )
 from app.providers.scripted import ScriptedProvider, ScriptExhausted, text_reply, tool_reply
+from app.tools.spec import ToolSpec
 from app.usage.usage import Usage
 
 
