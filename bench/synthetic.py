@@ -141,10 +141,10 @@ def populate(store: Store, *, conversations: int, usage_rows: int, now: datetime
                                     "cache_read_tokens": cache_read, "latency_ms": rng.uniform(300, 9000), "cost_usd": cost})  # fmt: skip
     order = (DirectoryEntry, Conversation, Turn, PendingAction, Feedback, AuditEntry, UsageRecord)
     with store.db.write() as session:
-        for model in order:
-            rows = tables[model]
+        for table in order:
+            rows = tables[table]
             for i in range(0, len(rows), batch):
-                session.execute(insert(model), rows[i : i + batch])
+                session.execute(insert(table), rows[i : i + batch])
     return Filled(
         len(tables[Conversation]),
         len(tables[Turn]),

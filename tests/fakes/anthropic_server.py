@@ -188,7 +188,7 @@ def error(
         "error": {"type": type or default_type, "message": message or default_message},
         "request_id": f"req_{uuid.uuid4().hex[:24]}",
     }
-    headers = {"request-id": body["request_id"], **retry_headers(retry_after, retry_after_ms)}
+    headers = {"request-id": str(body["request_id"]), **retry_headers(retry_after, retry_after_ms)}
     return HttpError(status, body, headers)
 
 
@@ -317,7 +317,7 @@ def _message_json(reply: AssistantReply, model: str) -> dict[str, Any]:
 
 def _start_event(model: str, reply_usage: dict[str, int]) -> bytes:
     start_usage = {**reply_usage, "output_tokens": 1}
-    message = {
+    message: dict[str, Any] = {
         "id": f"msg_{uuid.uuid4().hex[:24]}",
         "type": "message",
         "role": "assistant",

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import httpx2
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import ColumnElement, func, select, text
@@ -103,20 +104,20 @@ class Api:
         headers.update(extra)
         return headers
 
-    def call(self, method: str, path: str, who: str | None = None, **kwargs: Any) -> httpx.Response:
+    def call(self, method: str, path: str, who: str | None = None, **kwargs: Any) -> httpx2.Response:
         headers = {**self.headers(who), **kwargs.pop("headers", {})}
         return self.client.request(method, f"/api/v1{path}", headers=headers, **kwargs)
 
-    def get(self, path: str, who: str | None = None, **kwargs: Any) -> httpx.Response:
+    def get(self, path: str, who: str | None = None, **kwargs: Any) -> httpx2.Response:
         return self.call("GET", path, who, **kwargs)
 
-    def post(self, path: str, who: str | None = None, **kwargs: Any) -> httpx.Response:
+    def post(self, path: str, who: str | None = None, **kwargs: Any) -> httpx2.Response:
         return self.call("POST", path, who, **kwargs)
 
-    def put(self, path: str, who: str | None = None, **kwargs: Any) -> httpx.Response:
+    def put(self, path: str, who: str | None = None, **kwargs: Any) -> httpx2.Response:
         return self.call("PUT", path, who, **kwargs)
 
-    def delete(self, path: str, who: str | None = None, **kwargs: Any) -> httpx.Response:
+    def delete(self, path: str, who: str | None = None, **kwargs: Any) -> httpx2.Response:
         return self.call("DELETE", path, who, **kwargs)
 
     def count(self, model: Any, *where: ColumnElement[bool]) -> int:
@@ -142,7 +143,7 @@ class Api:
 
 
 def assert_error(
-    response: httpx.Response, status: int, rule: str, field: str | None = "ANY"
+    response: httpx.Response | httpx2.Response, status: int, rule: str, field: str | None = "ANY"
 ) -> dict[str, Any]:
     """The response is the error shape with this status and rule (and field, unless ANY)."""
     assert response.status_code == status, (response.status_code, response.text)

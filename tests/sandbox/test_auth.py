@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-import httpx
+import httpx2
 import jwt
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -69,7 +69,7 @@ def test_failed_logins_slow_the_guessing_source_but_never_lock_out_the_user(
     attacker = TestClient(api.app, client=("203.0.113.9", 40000))
     user = TestClient(api.app, client=("198.51.100.7", 50000))
 
-    def attempt(client: TestClient, address: str, secret: str) -> httpx.Response:
+    def attempt(client: TestClient, address: str, secret: str) -> httpx2.Response:
         return client.post("/api/v1/auth/login", json={"email": address, "password": secret})
 
     assert attempt(attacker, email, "wrong").status_code == 401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx2
 from sqlalchemy import select
 
 from sandbox.shared.models import ActivityEvent, Course, Enrollment, Organization, Project, Track, User
@@ -15,7 +16,7 @@ CLOUD = project_id(NW, "cloud-engineering-pathway")
 VALID = {"name": "Analytics Engineering", "description": "Warehouses, dbt and data modeling."}
 
 
-def create(api: Api, who: str = "nw_admin", org: object = ORG, **fields: object) -> object:
+def create(api: Api, who: str = "nw_admin", org: object = ORG, **fields: object) -> httpx2.Response:
     return api.post(f"/organizations/{org}/projects", who, json={**VALID, **fields})
 
 

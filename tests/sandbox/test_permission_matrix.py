@@ -45,7 +45,7 @@ def test_every_protected_route_declares_a_permission_check(api: Api) -> None:
     for route in api.app.routes:
         if not isinstance(route, APIRoute) or not route.path.startswith("/api/v1"):
             continue
-        if any((method, route.path) in PUBLIC_ROUTES for method in route.methods):
+        if any((method, route.path) in PUBLIC_ROUTES for method in route.methods or ()):
             continue
         checks = [d.call for d in route.dependant.dependencies if isinstance(d.call, RequirePermissions)]
         if not checks:

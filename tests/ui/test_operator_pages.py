@@ -160,7 +160,7 @@ def test_index_page_shows_the_index_and_a_site_admin_updates_it(
     assert {"Files", "Chunks", "Skipped files", "Size on disk"} <= {m.label for m in at.metric}
     at.button(key="index-update").click().run()
     job = services().jobs.latest("index")
-    assert job is not None and services().jobs.wait(job, 120) and job.status == "done", job.error
+    assert job is not None and services().jobs.wait(job, 120) and job.status == "done", job and job.error
     at.run()
     assert any("Updating the index finished" in s.value for s in at.success)
     org_admin = open_page(app, ADMIN, "pages/index.py")
@@ -183,7 +183,7 @@ def test_retrieval_lab_query_evaluation_and_replay(dashboard: Path, app: Callabl
     at.run()
     at.button(key="run-eval").click().run()
     job = services().jobs.latest("eval")
-    assert job is not None and services().jobs.wait(job, 120) and job.status == "done", job.error
+    assert job is not None and services().jobs.wait(job, 120) and job.status == "done", job and job.error
     at.run()
     metrics = next(d.value for d in at.dataframe if "recall@5" in d.value.columns)
     assert metrics["group"][0] == "overall" and metrics["n"][0] == 52

@@ -31,7 +31,7 @@ __all__ = ["ADMIN_A", "ADMIN_B", "INSTRUCTOR_A", "STUDENT_A"]
 
 
 @pytest.fixture
-def service(make_services: Callable[..., Services]) -> Callable[..., tuple[TestClient, Services]]:
+def service(make_services: Callable[..., Services]) -> Iterator[Callable[..., tuple[TestClient, Services]]]:
     """service(provider=None, **settings) -> (a started TestClient, its Services)."""
     clients: list[TestClient] = []
 

@@ -31,7 +31,7 @@ ELIXIR = "create an advanced Elixir track in Cloud Engineering Pathway"  # one t
 
 def init(ws: Any, user: UserContext, **extra: Any) -> dict[str, Any]:
     ws.send_json({"type": "init", "auth_token": user.token, **extra})
-    frame = ws.receive_json()
+    frame: dict[str, Any] = ws.receive_json()
     assert frame["type"] == "connected", frame
     return frame
 

@@ -18,7 +18,13 @@ from .platform_repo import FILES, QUESTIONS, REDACTED_FILES, SECRET_FILES, write
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SHARED_EVALUATOR = Path("/work/shared/bench/eval_retrieval.py")
-_SETTINGS_VARS = ("DATA_DIR", "INDEX_DIR", "INDEX_SOURCE", "INDEX_INCLUDE_TESTS", "INDEX_MAX_FILE_KB")
+_SETTINGS_VARS: tuple[str, ...] = (
+    "DATA_DIR",
+    "INDEX_DIR",
+    "INDEX_SOURCE",
+    "INDEX_INCLUDE_TESTS",
+    "INDEX_MAX_FILE_KB",
+)
 _SETTINGS_VARS += ("CHROMA_HOST", "CHROMA_PORT", "CHROMA_COLLECTION")
 
 

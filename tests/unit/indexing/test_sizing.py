@@ -125,7 +125,7 @@ def test_line_tokens_prefix_sums() -> None:
     assert lt.range(4, 4) == 2
 
 
-_LINE = st.text(st.characters(blacklist_characters="\n", blacklist_categories=("Cs",)), max_size=80)
+_LINE = st.text(st.characters(blacklist_characters="\n", blacklist_categories=["Cs"]), max_size=80)
 
 
 @settings(max_examples=400, deadline=None)

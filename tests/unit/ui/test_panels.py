@@ -81,7 +81,7 @@ def test_a_turns_citations_are_the_cited_chunks_in_citation_order() -> None:
 
 
 def test_changes_show_before_and_after_in_words() -> None:
-    changes = [
+    changes: list[dict[str, Any]] = [
         {"target": "new track", "field": "name", "before": None, "after": "Python"},
         {"target": "track 'Go'", "field": "status", "before": "draft", "after": "published"},
         {"target": "course 'Rust'", "field": "exists", "before": "published", "after": None},
