@@ -1,7 +1,8 @@
 """`python -m bench` (make bench): indexing and retrieval figures, and the chat page in a browser.
 
 `python -m bench chat` runs only the chat page figures, `python -m bench operators` only the operator
-pages' (SQLite and PostgreSQL), `python -m bench retrieval` only indexing and retrieval.
+pages' (SQLite and PostgreSQL), `python -m bench retrieval` only indexing and retrieval,
+`python -m bench service` only the assistant service under concurrent WebSocket sessions.
 
 Always measured on the bundled sandbox (its own 52 evaluation questions). Measured on the real
 Course Creator codebase too when COURSE_CREATOR_DIR points at a checkout of it (see
@@ -30,6 +31,10 @@ def main() -> None:
         bench_operator_pages()
     if only in ("", "retrieval"):
         bench_retrieval()
+    if only in ("", "service"):
+        from bench.service import bench_service
+
+        bench_service()
 
 
 def bench_retrieval() -> None:

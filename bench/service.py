@@ -279,5 +279,5 @@ def _wait(url: str) -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "direct":  # the engine-alone baseline, in its own process
         print(json.dumps(_direct_in_this_process(sys.argv[4], int(sys.argv[5]))))
-    else:
-        bench_service()
+    else:  # `python -m bench.service 50` measures only 50 sessions
+        bench_service(tuple(int(n) for n in sys.argv[1:]) or (50, 200))
