@@ -9,12 +9,17 @@ Why each choice:
   A failure inside an already-started event stream (an SSE `error` event such as overloaded_error,
   a stalled read) is not retried by the SDK, so `stream_with_retries` starts over when nothing has
   been shown to the user yet.
-- Thinking: current Claude models think by default, and inside one tool loop the API wants the
-  assistant turn echoed back exactly, thinking blocks included. Thinking from earlier user turns is
-  dropped, because the system prompt changes between turns and a replayed block whose prefix
-  changed is rejected; dropping all of them is always allowed.
-- Prompt caching: the system prompt and the last tool definition carry `cache_control`, so the
-  stable prefix (tools + system) is written once and read at a fraction of the price after.
+- Thinking: current Claude models think by default; the API wants assistant turns sent back
+  exactly as it returned them, thinking blocks included, and newer models check that nothing
+  before a block changed. Every signed block the engine passes is sent; the engine drops those
+  whose prefix changed (app.conversation.history.keep_valid_thinking). Unsigned thinking (not
+  from Claude) cannot be replayed and is left out.
+- Prompt caching: a request is laid out to only grow (tools, a static system prompt, then the
+  conversation as it was sent), and carries at most three of the API's four `cache_control`
+  breakpoints: on the system prompt (tools + system, shared by every conversation of a role), on
+  the last block of the conversation as the previous call sent it (a sure read even when a
+  parallel tool loop added more than the API's 20-block lookback), and on the last block of this
+  request (written for the next call to read).
 """
 
 from __future__ import annotations
@@ -183,19 +188,23 @@ def _status_error(err: anthropic.APIStatusError, model: str, retries: str) -> Pr
 
 def request_params(request: ModelRequest, model: str, max_tokens: int) -> dict[str, Any]:
     """The keyword arguments of `messages.create` for a neutral request (without `stream`)."""
+    messages = to_anthropic_messages(request.messages)
     params: dict[str, Any] = {
         "model": model,
         # LLM_MAX_TOKENS is the operator's ceiling; a request may ask for less.
         "max_tokens": min(request.max_tokens, max_tokens),
-        "messages": to_anthropic_messages(request.messages),
+        "messages": messages,
     }
+    cache = request.cache_prompt
     if request.system:
-        if request.cache_prompt:
+        if cache:
             params["system"] = [{"type": "text", "text": request.system, "cache_control": EPHEMERAL}]
         else:
             params["system"] = request.system
     if request.tools:
-        params["tools"] = to_anthropic_tools(request.tools, cache=request.cache_prompt)
+        params["tools"] = to_anthropic_tools(request.tools, cache=cache and not request.system)
+    if cache:
+        mark_conversation(messages)
     if request.temperature is not None:
         # Sent only when asked: current Claude models reject non-default sampling parameters.
         params["temperature"] = request.temperature
@@ -215,31 +224,39 @@ def to_anthropic_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """Neutral messages -> Anthropic `messages`.
 
     Tool results go first in their user message (the API requires it); empty text blocks and
-    messages left empty are dropped (the API rejects them); thinking is kept only for the tool
-    loop of the current user turn (see the module docstring).
+    unsigned thinking are dropped, and a message left empty with them (the API rejects both), its
+    neighbours of one role then merged; signed thinking is sent as received (see the module
+    docstring).
     """
-    loop_start = _current_turn_start(messages)
     out: list[dict[str, Any]] = []
-    for index, message in enumerate(messages):
-        keep_thinking = message.role == "assistant" and index > loop_start
-        blocks = [b for b in (_block(block, keep_thinking) for block in message.content) if b is not None]
+    for message in messages:
+        blocks = [b for b in (_block(block) for block in message.content) if b is not None]
+        if not blocks:
+            continue
+        if out and out[-1]["role"] == message.role:
+            blocks = out.pop()["content"] + blocks
         if message.role == "user":
             blocks.sort(key=lambda b: b["type"] != "tool_result")
-        if blocks:
-            out.append({"role": message.role, "content": blocks})
+        out.append({"role": message.role, "content": blocks})
     return out
 
 
-def _current_turn_start(messages: Sequence[Message]) -> int:
-    """Index of the last user message that is not only tool results (-1 if none)."""
-    for index in range(len(messages) - 1, -1, -1):
-        message = messages[index]
-        if message.role == "user" and not all(isinstance(b, ToolResultBlock) for b in message.content):
-            return index
-    return -1
+def mark_conversation(messages: list[dict[str, Any]]) -> None:
+    """Cache breakpoints on the conversation (in place): its last block, and the last block of the
+    conversation as the previous call sent it (the user message before the last assistant one)."""
+    if not messages:
+        return
+    marks = [len(messages) - 1]
+    last_assistant = next(
+        (i for i in range(len(messages) - 1, -1, -1) if messages[i]["role"] == "assistant"), -1
+    )
+    if last_assistant > 0 and messages[last_assistant - 1]["role"] == "user":
+        marks.append(last_assistant - 1)
+    for index in marks:
+        messages[index]["content"][-1]["cache_control"] = dict(EPHEMERAL)
 
 
-def _block(block: ContentBlock, keep_thinking: bool) -> dict[str, Any] | None:
+def _block(block: ContentBlock) -> dict[str, Any] | None:
     if isinstance(block, TextBlock):
         return {"type": "text", "text": block.text} if block.text else None
     if isinstance(block, ToolUseBlock):
@@ -253,8 +270,6 @@ def _block(block: ContentBlock, keep_thinking: bool) -> dict[str, Any] | None:
         if block.is_error:
             out["is_error"] = True
         return out
-    if not keep_thinking:
-        return None
     if block.redacted_data is not None:
         return {"type": "redacted_thinking", "data": block.redacted_data}
     if block.signature:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.conversation.history import NOT_RUN, SUMMARY_MAX_CHARS, build_history, merge_roles, repair
+from app.conversation.history import NOT_RUN, SUMMARY_MAX_CHARS, History, build_history, merge_roles, repair
+from app.conversation.prompt import summary_block
 from app.providers.base import Message, TextBlock, ToolResultBlock, ToolUseBlock
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -126,6 +127,13 @@ def chars(text: str) -> int:
     return len(text)
 
 
+def spoken(history: History) -> list[str]:
+    """The messages' texts after the summary, which leads the first message once there is one."""
+    first = history.messages[0].content[0]
+    assert first == TextBlock(summary_block(history.summary))
+    return [m.text.removeprefix(first.text) for m in history.messages]
+
+
 def test_everything_fits_nothing_is_summarized() -> None:
     records = Records().exchange("q1", "a1").exchange("q2", "a2").items
     history = build_history(records, "", 0, 10_000, chars)
@@ -140,7 +148,7 @@ def test_old_exchanges_are_folded_into_the_summary_within_the_budget() -> None:
     last_group = rec.items[-2:]
     budget = sum(len(str(r.content)) for r in last_group) + 5  # room for the last exchange only
     history = build_history(rec.items, "", 0, budget, chars)
-    assert [m.text for m in history.messages] == ["Thanks, what next?", "Add courses to the track."]
+    assert spoken(history) == ["Thanks, what next?", "Add courses to the track."]
     assert history.summarized_upto_seq == rec.items[-3].seq  # the last record of the dropped exchanges
     assert history.summary == (
         "user: Create a beginner track for Python | tools: find_project | assistant: Which project? / "
@@ -151,17 +159,17 @@ def test_old_exchanges_are_folded_into_the_summary_within_the_budget() -> None:
 def test_the_last_exchange_is_kept_even_when_it_alone_exceeds_the_budget() -> None:
     records = Records().exchange("q1", "a1").exchange("x" * 500, "y" * 500).items
     history = build_history(records, "", 0, 10, chars)
-    assert [m.text for m in history.messages] == ["x" * 500, "y" * 500]
+    assert spoken(history) == ["x" * 500, "y" * 500]
     assert history.summary == "user: q1 | assistant: a1"
 
 
 def test_an_existing_summary_is_extended_and_summarized_messages_are_skipped() -> None:
     rec = Records().exchange("q1", "a1").exchange("q2", "a2").exchange("q3", "a3")
     history = build_history(rec.items, "user: q0", 2, 16, chars)  # q1/a1 (seq 1-2) already summarized
-    assert "q1" not in [m.text for m in history.messages]
+    assert "q1" not in spoken(history)
     assert history.summary == "user: q0 / user: q2 | assistant: a2"
     assert history.summarized_upto_seq == 4
-    assert [m.text for m in history.messages] == ["q3", "a3"]
+    assert spoken(history) == ["q3", "a3"]
 
 
 def test_the_summary_is_capped() -> None:
