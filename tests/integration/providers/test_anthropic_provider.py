@@ -82,8 +82,10 @@ def test_tool_use_flow_caches_prompt_and_converts_the_tool_result(
         }
     ]
     assert [t["name"] for t in body["tools"]] == ["list_projects", "create_track"]
-    assert "cache_control" not in body["tools"][0]
-    assert body["tools"][-1]["cache_control"] == {"type": "ephemeral"}
+    # tools come first in the cached prefix: the system prompt's breakpoint covers them
+    assert not any("cache_control" in t for t in body["tools"])
+    # and the conversation's last block is a breakpoint too (incremental caching)
+    assert body["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
     assert body["tools"][-1]["input_schema"] == TOOLS[1].input_schema
     assert response.stop_reason == "tool_use"
     assert response.content == (
@@ -117,8 +119,17 @@ def test_tool_use_flow_caches_prompt_and_converts_the_tool_result(
     }
     assert sent[2] == {
         "role": "user",
-        "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": '{"id": "t9"}'}],
+        "content": [
+            {
+                "type": "tool_result",
+                "tool_use_id": "toolu_01",
+                "content": '{"id": "t9"}',
+                "cache_control": {"type": "ephemeral"},
+            }
+        ],
     }
+    # where the first call ended is marked again, so this call reads what that one wrote
+    assert sent[0]["content"][-1]["cache_control"] == {"type": "ephemeral"}
 
 
 def test_streamed_answer_yields_several_deltas_then_the_response(
@@ -287,7 +298,7 @@ def test_malformed_tool_input_becomes_an_input_error(
     assert response.stop_reason == "max_tokens"
 
 
-def test_thinking_is_echoed_within_the_tool_loop_and_dropped_from_earlier_turns(
+def test_signed_thinking_is_echoed_as_received_in_the_tool_loop_and_in_earlier_turns(
     anthropic_server: FakeAnthropicServer, make_claude: MakeClaude
 ) -> None:
     anthropic_server.enqueue(
@@ -316,7 +327,11 @@ def test_thinking_is_echoed_within_the_tool_loop_and_dropped_from_earlier_turns(
     )
     complete(claude, step2)
     sent = anthropic_server.bodies[1]["messages"]
-    assert sent[1]["content"] == [{"type": "text", "text": "Hi!"}]  # earlier turn: thinking dropped
+    # the engine decides which thinking may still go (history.keep_valid_thinking); sent as received
+    assert sent[1]["content"] == [
+        {"type": "thinking", "thinking": "old thought", "signature": "sig-old"},
+        {"type": "text", "text": "Hi!"},
+    ]
     assert sent[3]["content"][0] == {
         "type": "thinking",
         "thinking": "Need the project id first.",
@@ -358,5 +373,11 @@ def test_echoed_blocks_round_trip_through_the_wire_format(
     response = complete(make_claude(), request)
     assert response.content == original
     assert anthropic_server.bodies[0]["messages"][2]["content"] == [
-        {"type": "tool_result", "tool_use_id": "toolu_7", "content": "ok", "is_error": True}
+        {
+            "type": "tool_result",
+            "tool_use_id": "toolu_7",
+            "content": "ok",
+            "is_error": True,
+            "cache_control": {"type": "ephemeral"},
+        }
     ]
