@@ -1,8 +1,8 @@
 """`python -m bench` (make bench): indexing and retrieval figures, and the chat page in a browser.
 
 `python -m bench chat` runs only the chat page figures, `python -m bench operators` only the operator
-pages' (SQLite and PostgreSQL), `python -m bench retrieval` only indexing and retrieval, `python -m bench caching` only the Claude
-prompt cache's share of each request (bench/caching.py).
+pages' (SQLite and PostgreSQL), `python -m bench retrieval` only indexing and retrieval.
+`python -m bench caching`: the Claude prompt cache's share of each request (bench/caching.py).
 
 Always measured on the bundled sandbox (its own 52 evaluation questions). Measured on the real
 Course Creator codebase too when COURSE_CREATOR_DIR points at a checkout of it (see
