@@ -24,14 +24,13 @@ Why each choice:
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 import anthropic
 import httpx2
 
-from app.providers._common import MidStreamFailure, elapsed_ms, parse_tool_arguments, stream_with_retries
+from app.providers._common import SdkStreamingProvider, parse_tool_arguments
 from app.providers.base import (
     ContentBlock,
     Message,
@@ -39,9 +38,7 @@ from app.providers.base import (
     ModelResponse,
     ProviderError,
     StopReason,
-    StreamItem,
     TextBlock,
-    TextDelta,
     ThinkingBlock,
     ToolResultBlock,
     ToolUseBlock,
@@ -63,87 +60,49 @@ STOP_REASONS: dict[str, StopReason] = {
 }
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkStreamingProvider):
     """`Provider` for Claude. One instance holds one SDK client (and so one connection pool)."""
 
     name = "anthropic"
+    default_base_url = "https://api.anthropic.com"
+    sdk_errors = (anthropic.AnthropicError, httpx2.HTTPError)
 
-    def __init__(
-        self,
-        api_key: str,
-        model: str,
-        base_url: str | None = None,
-        *,
-        timeout_s: float = 60.0,
-        max_retries: int = 3,
-        max_tokens: int = 4096,
-        retry_backoff_s: float = 0.5,
-    ) -> None:
-        self.model = model
-        self.base_url = base_url or "https://api.anthropic.com"
-        self.timeout_s = timeout_s
-        self.max_retries = max_retries
-        self.max_tokens = max_tokens
-        self.retry_backoff_s = retry_backoff_s
-        self._client = anthropic.Anthropic(
-            api_key=api_key, base_url=self.base_url, timeout=timeout_s, max_retries=max_retries
+    def _make_client(self, api_key: str) -> anthropic.Anthropic:
+        return anthropic.Anthropic(
+            api_key=api_key, base_url=self.base_url, timeout=self.timeout_s, max_retries=self.max_retries
         )
 
-    def close(self) -> None:
-        self._client.close()
+    def _params(self, request: ModelRequest) -> dict[str, Any]:
+        return request_params(request, self.model, self.max_tokens)
 
-    def stream(self, request: ModelRequest) -> Iterator[StreamItem]:
-        params = request_params(request, self.model, self.max_tokens)
-        started = time.monotonic()
-        shown = False
-        try:
-            for item in stream_with_retries(
-                lambda: self._attempt(params, started),
-                retryable=lambda err: isinstance(err, MidStreamFailure) and _is_retryable(err.__cause__),
-                max_retries=self.max_retries,
-                backoff_s=self.retry_backoff_s,
-            ):
-                shown = shown or isinstance(item, TextDelta)
-                yield item
-        except MidStreamFailure as err:
-            note = "midway through the answer" if shown else f"after {self.max_retries} retries"
-            raise self._provider_error(err.__cause__, note) from err.__cause__
-        except (anthropic.AnthropicError, httpx2.HTTPError) as err:
-            raise self._provider_error(err, f"after {self.max_retries} retries") from err
+    def _open(self, params: dict[str, Any]) -> Any:
+        return self._client.messages.create(**params, stream=True)
 
-    def _attempt(self, params: dict[str, Any], started: float) -> Iterator[StreamItem]:
-        events = self._client.messages.create(**params, stream=True)
-        state = _StreamState()
-        try:
-            for event in events:
-                text = state.feed(event)
-                if text:
-                    yield TextDelta(text)
-            if not state.finished:
-                raise ProviderError("the event stream ended before message_stop", retryable=True)
-        except Exception as err:
-            raise MidStreamFailure(str(err)) from err
-        finally:
-            events.close()
-        yield state.response(self.model, elapsed_ms(started))
+    def _new_state(self) -> _StreamState:
+        return _StreamState()
 
-    def _provider_error(self, err: BaseException | None, retries: str) -> ProviderError:
-        """A clear, actionable error; `retries` says when it happened ("after 3 retries")."""
+    def _response(self, state: _StreamState, params: dict[str, Any], latency_ms: float) -> ModelResponse:
+        return state.response(self.model, latency_ms)
+
+    def _is_retryable(self, err: BaseException | None) -> bool:
+        return _is_retryable(err)
+
+    def _provider_error(self, err: BaseException | None, when: str) -> ProviderError:
         if isinstance(err, ProviderError):
-            return ProviderError(f"{err} ({retries})", retryable=err.retryable, status=err.status)
+            return ProviderError(f"{err} ({when})", retryable=err.retryable, status=err.status)
         if isinstance(err, (anthropic.APITimeoutError, httpx2.TimeoutException)):
             return ProviderError(
-                f"Claude did not answer within {self.timeout_s:g} s (LLM_TIMEOUT_S), {retries}.",
+                f"Claude did not answer within {self.timeout_s:g} s (LLM_TIMEOUT_S), {when}.",
                 retryable=True,
             )
         if isinstance(err, (anthropic.APIConnectionError, httpx2.TransportError)):
             return ProviderError(
-                f"Could not reach the Anthropic API at {self.base_url} {retries} ({err}). "
+                f"Could not reach the Anthropic API at {self.base_url} {when} ({err}). "
                 "Check the network, or ANTHROPIC_BASE_URL if you use a gateway.",
                 retryable=True,
             )
         if isinstance(err, anthropic.APIStatusError):
-            return _status_error(err, self.model, retries)
+            return _status_error(err, self.model, when)
         return ProviderError(f"Claude call failed: {err}", retryable=False)
 
 
@@ -293,6 +252,9 @@ class _StreamState:
         self.usage: dict[str, int] = {}
         self.stop_reason: str | None = None
         self.finished = False
+
+    def unfinished(self) -> str | None:
+        return None if self.finished else "the event stream ended before message_stop"
 
     def feed(self, event: Any) -> str | None:
         kind = event.type

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import pytest
@@ -33,6 +32,7 @@ from tests.fakes.anthropic_server import (
     tool_use_block,
     usage,
 )
+from tests.integration.providers.conftest import sdk_waits
 
 MakeClaude = Callable[..., AnthropicProvider]
 
@@ -201,10 +201,12 @@ def test_429_is_retried_after_the_retry_after_header(
     anthropic_server: FakeAnthropicServer, make_claude: MakeClaude
 ) -> None:
     anthropic_server.enqueue(error(429, retry_after=0.3), reply_text("ok"))
-    started = time.monotonic()
-    assert complete(make_claude(), ask()).text == "ok"
-    assert time.monotonic() - started >= 0.3
+    claude = make_claude()
+    waits = sdk_waits(claude)
+    assert complete(claude, ask()).text == "ok"
+    assert waits == [0.3]  # the client waited what the server's retry-after said, once
     assert len(anthropic_server.requests) == 2
+    assert [r.headers["x-stainless-retry-count"] for r in anthropic_server.requests] == ["0", "1"]
 
 
 def test_overload_that_never_ends_raises_a_retryable_error(
@@ -237,24 +239,26 @@ def test_timeout_raises_a_retryable_error_within_the_configured_time(
 ) -> None:
     anthropic_server.enqueue(delay(10), delay(10))
     claude = make_claude(timeout_s=0.3, max_retries=1)
-    started = time.monotonic()
+    waits = sdk_waits(claude)
     with pytest.raises(ProviderError) as caught:
         complete(claude, ask())
-    elapsed = time.monotonic() - started
     assert caught.value.retryable is True
-    assert "LLM_TIMEOUT_S" in str(caught.value)
-    assert len(anthropic_server.requests) == 2
-    # two attempts of 0.3 s and one SDK backoff (at most 0.5 s), far below the 10 s stall
-    assert elapsed < 0.3 * 2 + 0.5 + 1.0
+    assert "did not answer within 0.3 s (LLM_TIMEOUT_S)" in str(caught.value)
+    # each attempt was sent with the configured read timeout and given up on before the 10 s stall
+    # ended (the stalled reply would have been an answer); one backoff of the SDK in between
+    assert [r.headers["x-stainless-read-timeout"] for r in anthropic_server.requests] == ["0.3", "0.3"]
+    assert len(waits) == 1 and 0 < waits[0] <= 0.5
 
 
 def test_overload_inside_the_stream_is_retried_by_the_provider_not_the_sdk(
     anthropic_server: FakeAnthropicServer, make_claude: MakeClaude
 ) -> None:
     anthropic_server.enqueue(stream_error("overloaded_error"), reply_text("second try"))
-    assert complete(make_claude(), ask()).text == "second try"
+    waits: list[float] = []
+    assert complete(make_claude(sleep=waits.append), ask()).text == "second try"
     # both attempts are fresh SDK calls: the SDK never retried the failed stream itself
     assert [r.headers["x-stainless-retry-count"] for r in anthropic_server.requests] == ["0", "0"]
+    assert len(waits) == 1 and 0.0075 <= waits[0] <= 0.01  # the provider's one backoff (0.01 s base)
 
 
 def test_stream_failing_after_text_was_shown_is_not_retried(
