@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.conversation.history import NOT_RUN, SUMMARY_MAX_CHARS, History, build_history, merge_roles, repair
+from app.conversation.history import (
+    NOT_RUN,
+    SUMMARY_MAX_CHARS,
+    History,
+    build_history,
+    keep_valid_thinking,
+    merge_roles,
+    prefix_digest,
+    repair,
+)
 from app.conversation.prompt import summary_block
-from app.providers.base import Message, TextBlock, ToolResultBlock, ToolUseBlock
+from app.providers.base import Message, TextBlock, ThinkingBlock, ToolResultBlock, ToolUseBlock
+from app.tools.spec import ToolSpec
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -190,3 +200,47 @@ def test_a_stored_dangling_call_comes_back_repaired() -> None:
         ("assistant", ["call:a"]),
         ("user", ["NOT_RUN:a", "text:again"]),
     ]
+
+
+# --- rendering: each stored message is sent the same way every time ------------------------------
+def test_a_users_message_is_sent_after_its_turns_context_on_every_later_call() -> None:
+    rec = Records().add(user_text("How do tracks work?"), context="<turn_context>facts</turn_context>")
+    rec.add(Message.assistant("They group courses.")).add(user_text("Thanks"))
+    history = build_history(rec.items, "", 0, 10_000, chars)
+    first = history.messages[0]
+    assert [b.text for b in first.content if isinstance(b, TextBlock)] == [
+        "<turn_context>facts</turn_context>",
+        "How do tracks work?",
+    ]
+    assert history.messages[-1].text == "Thanks"  # stored without context: sent without
+
+
+def test_a_deferred_calls_result_is_replaced_by_its_decision() -> None:
+    rec = Records().add(user_text("Create it")).add(calls("w"))
+    rec.add(results("w"), kind="tool_results").add(user_text("ok?"))
+    history = build_history(rec.items, "", 0, 10_000, chars, results={"w": '{"decision": "rejected"}'})
+    result = history.messages[2].content[0]
+    assert result == ToolResultBlock("w", '{"decision": "rejected"}')
+
+
+def test_condensing_only_when_asked() -> None:
+    rec = Records().exchange("q1", "a1").exchange("q2", "a2").exchange("q3", "a3")
+    kept = build_history(rec.items, "", 0, 5, chars, condense=False)
+    assert kept.summary == "" and [m.text for m in kept.messages] == ["q1", "a1", "q2", "a2", "q3", "a3"]
+    condensed = build_history(rec.items, "", 0, 5, chars)
+    assert condensed.summary and len(condensed.messages) == 2
+
+
+def test_thinking_is_sent_back_only_while_everything_before_it_is_unchanged() -> None:
+    tools = [ToolSpec("a", "d", {"type": "object"})]
+    asked = [Message.user("q")]
+    answer = Message("assistant", (ThinkingBlock("hmm", "sig"), TextBlock("a")))
+    origins = {"sig": prefix_digest("sys", tools, asked)}
+    kept = keep_valid_thinking("sys", tools, [*asked, answer, Message.user("next")], origins)
+    assert kept[1] == answer
+    changed = keep_valid_thinking("sys", tools, [Message.user("q!"), answer], origins)
+    assert changed[1] == Message("assistant", (TextBlock("a"),))
+    other_system = keep_valid_thinking("other", tools, [*asked, answer], origins)
+    assert other_system[1] == Message("assistant", (TextBlock("a"),))
+    unknown = keep_valid_thinking("sys", tools, [*asked, answer], {})
+    assert unknown[1] == Message("assistant", (TextBlock("a"),))
