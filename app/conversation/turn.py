@@ -109,25 +109,12 @@ def run_turn(
         deps.store.conversations.set_title(conversation_id, _title(text))
     yield Thinking(conversation_id, step=0)
 
-    query = standalone_query(text, previous)
-    started = time.perf_counter()
-    result = deps.retrieval.search(query, deps.settings.retrieval_top_k) if deps.retrieval else None
-    chunks = result.chunks if result else []
-    packed = pack_context(chunks, deps.settings.context_token_budget)
-    cited = []
-    for chunk in chunks:
-        cite = next((c.id for c in packed.citations if c.chunk_id == chunk.chunk_id), None)
-        cited.append({**chunk.as_dict(), "cite": cite})
-    yield ContextRetrieved(
-        conversation_id,
-        query=query,
-        chunks=cited,
-        latency_ms=round((time.perf_counter() - started) * 1000, 1),
-    )
-    passages = [c for c in cited if c["cite"]]
+    retrieved, packed = _retrieve(deps, conversation_id, standalone_query(text, previous))
+    yield retrieved
+    passages = [c for c in retrieved.chunks if c["cite"]]
     with deps.platform_for(user) as platform:
         facts = _facts(deps, user, platform)
-        blocks = (turn_context(user, facts), page_context_block(page_context), packed.text)
+        blocks = (turn_context(user, facts), page_context_block(page_context), packed)
         deps.store.conversations.annotate_message(
             stored.id, **{CONTEXT_KEY: "\n".join(b for b in blocks if b), PROJECTS_KEY: list(facts.projects)}
         )
@@ -171,6 +158,22 @@ def resume(
 
 
 # ----------------------------------------------------------------------------------------------
+def _retrieve(deps: TurnDeps, cid: str, query: str) -> tuple[ContextRetrieved, str]:
+    """Search for the standalone query; the event that shows it, and the packed context block."""
+    started = time.perf_counter()
+    result = deps.retrieval.search(query, deps.settings.retrieval_top_k) if deps.retrieval else None
+    chunks = result.chunks if result else []
+    packed = pack_context(chunks, deps.settings.context_token_budget)
+    cited = []
+    for chunk in chunks:
+        cite = next((c.id for c in packed.citations if c.chunk_id == chunk.chunk_id), None)
+        cited.append({**chunk.as_dict(), "cite": cite})
+    event = ContextRetrieved(
+        cid, query=query, chunks=cited, latency_ms=round((time.perf_counter() - started) * 1000, 1)
+    )
+    return event, packed.text
+
+
 @dataclass
 class _Turn:
     """What the model loop of one turn works with."""
@@ -183,6 +186,8 @@ class _Turn:
 
 
 def _loop(deps: TurnDeps, turn: _Turn, cancel: CancelToken | None) -> Iterator[Event]:
+    """The model loop of a turn: build the request, call the model, store its answer, run the tools
+    it asked for; until it answers without tools, proposes a write, or `max_turn_steps` calls."""
     cid = turn.conv.id
     tools = deps.registry.specs_for(turn.user)
     final_text = ""
@@ -196,17 +201,7 @@ def _loop(deps: TurnDeps, turn: _Turn, cancel: CancelToken | None) -> Iterator[E
         if response is None:
             return
         yield _usage(deps, turn.conv, turn.user, response)
-        deps.store.conversations.append_message(
-            cid,
-            "assistant",
-            Message("assistant", response.content).to_dict()["content"],
-            metadata={
-                "provider": response.provider,
-                "model": response.model,
-                "provider_state": response.state,
-                PREFIX_KEY: prefix_digest(request.system, request.tools, request.messages),
-            },
-        )
+        _store_answer(deps, cid, request, response)
         if response.text:
             final_text = response.text
         if not response.tool_uses:
@@ -266,6 +261,22 @@ def _request(deps: TurnDeps, turn: _Turn, tools: list[ToolSpec], *, first: bool)
         tools=tools,
         max_tokens=deps.settings.llm_max_tokens,
         metadata=metadata,
+    )
+
+
+def _store_answer(deps: TurnDeps, cid: str, request: ModelRequest, response: ModelResponse) -> None:
+    """Store the model's answer as it came, with what produced it: the provider's state for its
+    next call, and the digest of the request (thinking in it may be sent back while that holds)."""
+    deps.store.conversations.append_message(
+        cid,
+        "assistant",
+        Message("assistant", response.content).to_dict()["content"],
+        metadata={
+            "provider": response.provider,
+            "model": response.model,
+            "provider_state": response.state,
+            PREFIX_KEY: prefix_digest(request.system, request.tools, request.messages),
+        },
     )
 
 
