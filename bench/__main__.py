@@ -2,7 +2,8 @@
 
 `python -m bench chat` runs only the chat page figures, `python -m bench operators` only the operator
 pages' (SQLite and PostgreSQL), `python -m bench retrieval` only indexing and retrieval,
-`python -m bench service` only the assistant service under concurrent WebSocket sessions.
+`python -m bench service` only the assistant service under concurrent WebSocket sessions,
+`python -m bench caching` only the Claude prompt cache's share of each request (bench/caching.py).
 
 Always measured on the bundled sandbox (its own 52 evaluation questions). Measured on the real
 Course Creator codebase too when COURSE_CREATOR_DIR points at a checkout of it (see
@@ -17,6 +18,7 @@ import platform
 import sys
 from pathlib import Path
 
+from bench.caching import bench_caching
 from bench.chat_page import bench_chat_page
 from bench.operator_pages import bench_operator_pages
 from bench.retrieval import ROOT, bench_corpus
@@ -31,6 +33,8 @@ def main() -> None:
         bench_operator_pages()
     if only in ("", "retrieval"):
         bench_retrieval()
+    if only in ("", "caching"):
+        bench_caching()
     if only in ("", "service"):
         from bench.service import bench_service
 

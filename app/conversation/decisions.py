@@ -1,8 +1,11 @@
 """The user's decision on a pending action, then the conversation continues with its outcome.
 
-The outcome reaches the model as a note from the app (clearly not typed by the user), and the
-assistant answers it: a confirmation with a next step, or an acknowledgement of the rejection,
-or an explanation of a failure with what can be done about it.
+The decision reaches the model as the result of the tool call that proposed the action (see
+`deferred`): nothing the user types can stand in for it. After an approval (executed or failed)
+or a rejection the assistant answers it: a confirmation with a next step, an acknowledgement of
+the rejection, or an explanation of a failure with what can be done about it. An edit changes a
+waiting action and shows the new proposal; the model reads it as "edited" if it is called before
+the user decides.
 """
 
 from __future__ import annotations
@@ -16,8 +19,6 @@ from app.conversation.session import TurnDeps
 from app.conversation.turn import CancelToken, resume
 from app.permissions.policy import UserContext
 from app.tools.base import ToolContext
-
-NOTE_PREFIX = "[Note from the assistant app, not typed by the user]"
 
 
 def approve(
@@ -45,11 +46,7 @@ def approve(
         a.conversation_id, action_id=a.id, tool=a.tool, ok=outcome.ok, status=a.status, message=outcome.message,
         result=outcome.data, retryable=outcome.retryable,
     )  # fmt: skip
-    if outcome.ok:
-        note = f"{NOTE_PREFIX} The user approved action {a.id[:8]} ({a.preview}) and it was executed. Result: {outcome.message}"
-    else:
-        note = f"{NOTE_PREFIX} The user approved action {a.id[:8]} ({a.preview}) but it failed: {outcome.message}"
-    yield from resume(deps, a.conversation_id, user, note, cancel)
+    yield from resume(deps, a.conversation_id, user, a.id, cancel)
 
 
 def reject(
@@ -70,8 +67,7 @@ def reject(
         status=a.status,
         message=f"Rejected: {a.reason}",
     )
-    note = f"{NOTE_PREFIX} The user rejected action {a.id[:8]} ({a.preview}). Reason: {a.reason}. Nothing was changed."
-    yield from resume(deps, a.conversation_id, user, note, cancel)
+    yield from resume(deps, a.conversation_id, user, a.id, cancel)
 
 
 def edit(deps: TurnDeps, user: UserContext, action_id: str, arguments: dict[str, Any]) -> Iterator[Event]:

@@ -9,24 +9,28 @@ Why each choice:
   A failure inside an already-started event stream (an SSE `error` event such as overloaded_error,
   a stalled read) is not retried by the SDK, so `stream_with_retries` starts over when nothing has
   been shown to the user yet.
-- Thinking: current Claude models think by default, and inside one tool loop the API wants the
-  assistant turn echoed back exactly, thinking blocks included. Thinking from earlier user turns is
-  dropped, because the system prompt changes between turns and a replayed block whose prefix
-  changed is rejected; dropping all of them is always allowed.
-- Prompt caching: the system prompt and the last tool definition carry `cache_control`, so the
-  stable prefix (tools + system) is written once and read at a fraction of the price after.
+- Thinking: current Claude models think by default; the API wants assistant turns sent back
+  exactly as it returned them, thinking blocks included, and newer models check that nothing
+  before a block changed. Every signed block the engine passes is sent; the engine drops those
+  whose prefix changed (app.conversation.history.keep_valid_thinking). Unsigned thinking (not
+  from Claude) cannot be replayed and is left out.
+- Prompt caching: a request is laid out to only grow (tools, a static system prompt, then the
+  conversation as it was sent), and carries at most three of the API's four `cache_control`
+  breakpoints: on the system prompt (tools + system, shared by every conversation of a role), on
+  the last block of the conversation as the previous call sent it (a sure read even when a
+  parallel tool loop added more than the API's 20-block lookback), and on the last block of this
+  request (written for the next call to read).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 import anthropic
 import httpx2
 
-from app.providers._common import MidStreamFailure, elapsed_ms, parse_tool_arguments, stream_with_retries
+from app.providers._common import SdkStreamingProvider, parse_tool_arguments
 from app.providers.base import (
     ContentBlock,
     Message,
@@ -34,9 +38,7 @@ from app.providers.base import (
     ModelResponse,
     ProviderError,
     StopReason,
-    StreamItem,
     TextBlock,
-    TextDelta,
     ThinkingBlock,
     ToolResultBlock,
     ToolUseBlock,
@@ -58,87 +60,49 @@ STOP_REASONS: dict[str, StopReason] = {
 }
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkStreamingProvider):
     """`Provider` for Claude. One instance holds one SDK client (and so one connection pool)."""
 
     name = "anthropic"
+    default_base_url = "https://api.anthropic.com"
+    sdk_errors = (anthropic.AnthropicError, httpx2.HTTPError)
 
-    def __init__(
-        self,
-        api_key: str,
-        model: str,
-        base_url: str | None = None,
-        *,
-        timeout_s: float = 60.0,
-        max_retries: int = 3,
-        max_tokens: int = 4096,
-        retry_backoff_s: float = 0.5,
-    ) -> None:
-        self.model = model
-        self.base_url = base_url or "https://api.anthropic.com"
-        self.timeout_s = timeout_s
-        self.max_retries = max_retries
-        self.max_tokens = max_tokens
-        self.retry_backoff_s = retry_backoff_s
-        self._client = anthropic.Anthropic(
-            api_key=api_key, base_url=self.base_url, timeout=timeout_s, max_retries=max_retries
+    def _make_client(self, api_key: str) -> anthropic.Anthropic:
+        return anthropic.Anthropic(
+            api_key=api_key, base_url=self.base_url, timeout=self.timeout_s, max_retries=self.max_retries
         )
 
-    def close(self) -> None:
-        self._client.close()
+    def _params(self, request: ModelRequest) -> dict[str, Any]:
+        return request_params(request, self.model, self.max_tokens)
 
-    def stream(self, request: ModelRequest) -> Iterator[StreamItem]:
-        params = request_params(request, self.model, self.max_tokens)
-        started = time.monotonic()
-        shown = False
-        try:
-            for item in stream_with_retries(
-                lambda: self._attempt(params, started),
-                retryable=lambda err: isinstance(err, MidStreamFailure) and _is_retryable(err.__cause__),
-                max_retries=self.max_retries,
-                backoff_s=self.retry_backoff_s,
-            ):
-                shown = shown or isinstance(item, TextDelta)
-                yield item
-        except MidStreamFailure as err:
-            note = "midway through the answer" if shown else f"after {self.max_retries} retries"
-            raise self._provider_error(err.__cause__, note) from err.__cause__
-        except (anthropic.AnthropicError, httpx2.HTTPError) as err:
-            raise self._provider_error(err, f"after {self.max_retries} retries") from err
+    def _open(self, params: dict[str, Any]) -> Any:
+        return self._client.messages.create(**params, stream=True)
 
-    def _attempt(self, params: dict[str, Any], started: float) -> Iterator[StreamItem]:
-        events = self._client.messages.create(**params, stream=True)
-        state = _StreamState()
-        try:
-            for event in events:
-                text = state.feed(event)
-                if text:
-                    yield TextDelta(text)
-            if not state.finished:
-                raise ProviderError("the event stream ended before message_stop", retryable=True)
-        except Exception as err:
-            raise MidStreamFailure(str(err)) from err
-        finally:
-            events.close()
-        yield state.response(self.model, elapsed_ms(started))
+    def _new_state(self) -> _StreamState:
+        return _StreamState()
 
-    def _provider_error(self, err: BaseException | None, retries: str) -> ProviderError:
-        """A clear, actionable error; `retries` says when it happened ("after 3 retries")."""
+    def _response(self, state: _StreamState, params: dict[str, Any], latency_ms: float) -> ModelResponse:
+        return state.response(self.model, latency_ms)
+
+    def _is_retryable(self, err: BaseException | None) -> bool:
+        return _is_retryable(err)
+
+    def _provider_error(self, err: BaseException | None, when: str) -> ProviderError:
         if isinstance(err, ProviderError):
-            return ProviderError(f"{err} ({retries})", retryable=err.retryable, status=err.status)
+            return ProviderError(f"{err} ({when})", retryable=err.retryable, status=err.status)
         if isinstance(err, (anthropic.APITimeoutError, httpx2.TimeoutException)):
             return ProviderError(
-                f"Claude did not answer within {self.timeout_s:g} s (LLM_TIMEOUT_S), {retries}.",
+                f"Claude did not answer within {self.timeout_s:g} s (LLM_TIMEOUT_S), {when}.",
                 retryable=True,
             )
         if isinstance(err, (anthropic.APIConnectionError, httpx2.TransportError)):
             return ProviderError(
-                f"Could not reach the Anthropic API at {self.base_url} {retries} ({err}). "
+                f"Could not reach the Anthropic API at {self.base_url} {when} ({err}). "
                 "Check the network, or ANTHROPIC_BASE_URL if you use a gateway.",
                 retryable=True,
             )
         if isinstance(err, anthropic.APIStatusError):
-            return _status_error(err, self.model, retries)
+            return _status_error(err, self.model, when)
         return ProviderError(f"Claude call failed: {err}", retryable=False)
 
 
@@ -183,19 +147,23 @@ def _status_error(err: anthropic.APIStatusError, model: str, retries: str) -> Pr
 
 def request_params(request: ModelRequest, model: str, max_tokens: int) -> dict[str, Any]:
     """The keyword arguments of `messages.create` for a neutral request (without `stream`)."""
+    messages = to_anthropic_messages(request.messages)
     params: dict[str, Any] = {
         "model": model,
         # LLM_MAX_TOKENS is the operator's ceiling; a request may ask for less.
         "max_tokens": min(request.max_tokens, max_tokens),
-        "messages": to_anthropic_messages(request.messages),
+        "messages": messages,
     }
+    cache = request.cache_prompt
     if request.system:
-        if request.cache_prompt:
+        if cache:
             params["system"] = [{"type": "text", "text": request.system, "cache_control": EPHEMERAL}]
         else:
             params["system"] = request.system
     if request.tools:
-        params["tools"] = to_anthropic_tools(request.tools, cache=request.cache_prompt)
+        params["tools"] = to_anthropic_tools(request.tools, cache=cache and not request.system)
+    if cache:
+        mark_conversation(messages)
     if request.temperature is not None:
         # Sent only when asked: current Claude models reject non-default sampling parameters.
         params["temperature"] = request.temperature
@@ -215,31 +183,39 @@ def to_anthropic_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """Neutral messages -> Anthropic `messages`.
 
     Tool results go first in their user message (the API requires it); empty text blocks and
-    messages left empty are dropped (the API rejects them); thinking is kept only for the tool
-    loop of the current user turn (see the module docstring).
+    unsigned thinking are dropped, and a message left empty with them (the API rejects both), its
+    neighbours of one role then merged; signed thinking is sent as received (see the module
+    docstring).
     """
-    loop_start = _current_turn_start(messages)
     out: list[dict[str, Any]] = []
-    for index, message in enumerate(messages):
-        keep_thinking = message.role == "assistant" and index > loop_start
-        blocks = [b for b in (_block(block, keep_thinking) for block in message.content) if b is not None]
+    for message in messages:
+        blocks = [b for b in (_block(block) for block in message.content) if b is not None]
+        if not blocks:
+            continue
+        if out and out[-1]["role"] == message.role:
+            blocks = out.pop()["content"] + blocks
         if message.role == "user":
             blocks.sort(key=lambda b: b["type"] != "tool_result")
-        if blocks:
-            out.append({"role": message.role, "content": blocks})
+        out.append({"role": message.role, "content": blocks})
     return out
 
 
-def _current_turn_start(messages: Sequence[Message]) -> int:
-    """Index of the last user message that is not only tool results (-1 if none)."""
-    for index in range(len(messages) - 1, -1, -1):
-        message = messages[index]
-        if message.role == "user" and not all(isinstance(b, ToolResultBlock) for b in message.content):
-            return index
-    return -1
+def mark_conversation(messages: list[dict[str, Any]]) -> None:
+    """Cache breakpoints on the conversation (in place): its last block, and the last block of the
+    conversation as the previous call sent it (the user message before the last assistant one)."""
+    if not messages:
+        return
+    marks = [len(messages) - 1]
+    last_assistant = next(
+        (i for i in range(len(messages) - 1, -1, -1) if messages[i]["role"] == "assistant"), -1
+    )
+    if last_assistant > 0 and messages[last_assistant - 1]["role"] == "user":
+        marks.append(last_assistant - 1)
+    for index in marks:
+        messages[index]["content"][-1]["cache_control"] = dict(EPHEMERAL)
 
 
-def _block(block: ContentBlock, keep_thinking: bool) -> dict[str, Any] | None:
+def _block(block: ContentBlock) -> dict[str, Any] | None:
     if isinstance(block, TextBlock):
         return {"type": "text", "text": block.text} if block.text else None
     if isinstance(block, ToolUseBlock):
@@ -253,8 +229,6 @@ def _block(block: ContentBlock, keep_thinking: bool) -> dict[str, Any] | None:
         if block.is_error:
             out["is_error"] = True
         return out
-    if not keep_thinking:
-        return None
     if block.redacted_data is not None:
         return {"type": "redacted_thinking", "data": block.redacted_data}
     if block.signature:
@@ -278,6 +252,9 @@ class _StreamState:
         self.usage: dict[str, int] = {}
         self.stop_reason: str | None = None
         self.finished = False
+
+    def unfinished(self) -> str | None:
+        return None if self.finished else "the event stream ended before message_stop"
 
     def feed(self, event: Any) -> str | None:
         kind = event.type

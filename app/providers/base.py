@@ -143,7 +143,8 @@ class ModelRequest:
     tools: Sequence[ToolSpec] = ()
     max_tokens: int = 1024
     temperature: float | None = None
-    # Mark the system prompt and tool definitions as cacheable (Anthropic prompt caching).
+    # Mark the prompt's stable prefix as cacheable (Anthropic prompt caching): the system prompt
+    # (with the tools before it) and the conversation's end, as the previous call sent it and now.
     cache_prompt: bool = True
     # Extra, provider-specific hints (the offline planner reads retrieved passages from here).
     metadata: dict[str, Any] = field(default_factory=dict)

@@ -295,11 +295,23 @@ def to_chat(request: ModelRequest) -> list[dict[str, str]]:
     return chat
 
 
+MARKUP = ("<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>")
+
+
+def inert(text: str) -> str:
+    """Text from a user's message (or a document in it) with the tool markup made harmless: in a
+    text-only chat template a typed `<tool_response>` would otherwise read as a real tool result,
+    a forged decision on a proposed action among them."""
+    for tag in MARKUP:
+        text = text.replace(tag, tag.replace("<", "&lt;"))
+    return text
+
+
 def _message_text(message: Message, names: dict[str, str]) -> str:
     parts: list[str] = []
     for block in message.content:
         if isinstance(block, TextBlock) and block.text:
-            parts.append(block.text)
+            parts.append(inert(block.text) if message.role == "user" else block.text)
         elif isinstance(block, ToolUseBlock):
             call = {"name": block.name, "arguments": block.input}
             parts.append(f"{CALL_OPEN}{json.dumps(call, ensure_ascii=False)}{CALL_CLOSE}")

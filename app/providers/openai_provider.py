@@ -17,16 +17,15 @@ self-hosted server speaks; this provider is the product's self-hosted option fir
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlparse
 
 import openai
 from openai.types.chat import ChatCompletionChunk
 
-from app.providers._common import MidStreamFailure, elapsed_ms, parse_tool_arguments, stream_with_retries
+from app.providers._common import SdkStreamingProvider, parse_tool_arguments
 from app.providers.base import (
     ContentBlock,
     Message,
@@ -34,9 +33,7 @@ from app.providers.base import (
     ModelResponse,
     ProviderError,
     StopReason,
-    StreamItem,
     TextBlock,
-    TextDelta,
     ToolResultBlock,
     ToolUseBlock,
 )
@@ -53,70 +50,36 @@ FINISH_REASONS: dict[str, StopReason] = {
 }
 
 
-class OpenAIProvider:
+class OpenAIProvider(SdkStreamingProvider):
     """`Provider` for OpenAI and OpenAI-compatible servers. `base_url` includes the `/v1` part."""
 
     name = "openai"
+    default_base_url = f"https://{OPENAI_HOST}/v1"
+    sdk_errors = (openai.OpenAIError,)
 
-    def __init__(
-        self,
-        api_key: str,
-        model: str,
-        base_url: str | None = None,
-        *,
-        timeout_s: float = 60.0,
-        max_retries: int = 3,
-        max_tokens: int = 4096,
-        retry_backoff_s: float = 0.5,
-    ) -> None:
-        self.model = model
-        self.base_url = base_url or f"https://{OPENAI_HOST}/v1"
-        self.timeout_s = timeout_s
-        self.max_retries = max_retries
-        self.max_tokens = max_tokens
-        self.retry_backoff_s = retry_backoff_s
-        self.is_openai = urlparse(self.base_url).hostname == OPENAI_HOST
-        self._client = openai.OpenAI(
-            api_key=api_key, base_url=self.base_url, timeout=timeout_s, max_retries=max_retries
+    @property
+    def is_openai(self) -> bool:
+        return urlparse(self.base_url).hostname == OPENAI_HOST
+
+    def _make_client(self, api_key: str) -> openai.OpenAI:
+        return openai.OpenAI(
+            api_key=api_key, base_url=self.base_url, timeout=self.timeout_s, max_retries=self.max_retries
         )
 
-    def close(self) -> None:
-        self._client.close()
+    def _params(self, request: ModelRequest) -> dict[str, Any]:
+        return request_params(request, self.model, self.max_tokens, official=self.is_openai)
 
-    def stream(self, request: ModelRequest) -> Iterator[StreamItem]:
-        params = request_params(request, self.model, self.max_tokens, official=self.is_openai)
-        started = time.monotonic()
-        shown = False
-        try:
-            for item in stream_with_retries(
-                lambda: self._attempt(params, started),
-                retryable=lambda err: isinstance(err, MidStreamFailure) and _is_retryable(err.__cause__),
-                max_retries=self.max_retries,
-                backoff_s=self.retry_backoff_s,
-            ):
-                shown = shown or isinstance(item, TextDelta)
-                yield item
-        except MidStreamFailure as err:
-            note = "midway through the answer" if shown else f"after {self.max_retries} retries"
-            raise self._provider_error(err.__cause__, note) from err.__cause__
-        except openai.OpenAIError as err:
-            raise self._provider_error(err, f"after {self.max_retries} retries") from err
+    def _open(self, params: dict[str, Any]) -> Any:
+        return self._client.chat.completions.create(**params)
 
-    def _attempt(self, params: dict[str, Any], started: float) -> Iterator[StreamItem]:
-        chunks = self._client.chat.completions.create(**params)
-        state = _StreamState()
-        try:
-            for chunk in chunks:
-                text = state.feed(chunk)
-                if text:
-                    yield TextDelta(text)
-            if state.finish_reason is None:
-                raise ProviderError("the stream ended without a finish_reason", retryable=True)
-        except Exception as err:
-            raise MidStreamFailure(str(err)) from err
-        finally:
-            chunks.close()
-        yield state.response(self.model, elapsed_ms(started), prompt_size(params))
+    def _new_state(self) -> _StreamState:
+        return _StreamState()
+
+    def _response(self, state: _StreamState, params: dict[str, Any], latency_ms: float) -> ModelResponse:
+        return state.response(self.model, latency_ms, prompt_size(params))
+
+    def _is_retryable(self, err: BaseException | None) -> bool:
+        return _is_retryable(err)
 
     def _provider_error(self, err: BaseException | None, when: str) -> ProviderError:
         where = f"the OpenAI-compatible server at {self.base_url}"
@@ -277,6 +240,9 @@ class _StreamState:
         self.finish_reason: str | None = None
         self.usage = Usage(requests=1)
         self.reported = False
+
+    def unfinished(self) -> str | None:
+        return None if self.finish_reason is not None else "the stream ended without a finish_reason"
 
     def feed(self, chunk: ChatCompletionChunk) -> str | None:
         if chunk.usage is not None:

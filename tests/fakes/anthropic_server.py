@@ -30,6 +30,10 @@ Replies:
 - `delay(seconds, then=None)`: hold the answer (client timeout), then send `then` (default a text)
 - a callable `f(body) -> reply` decides from the request.
 `FakeAnthropicServer(api_key="k")` answers 401 to any other key (sent as x-api-key or as Bearer).
+`FakeAnthropicServer(cache=PromptCache())` reports the input side of each reply's usage (input,
+cache write and cache read tokens) as the real prompt cache would for that request (see
+tests/fakes/prompt_cache.py for how it decides), keeping the scripted output tokens; each answered
+request's computed usage is in `server.cache_usage`.
 `server.requests` holds each request's method, path, lower-cased headers and JSON body;
 `wait_for_disconnect()` tells whether a client hung up mid-stream. A request with nothing queued
 gets a 400 naming the server, so a test that under-scripts fails at once instead of hanging.
@@ -41,7 +45,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tests.fakes._server import (
@@ -54,6 +58,7 @@ from tests.fakes._server import (
     retry_headers,
     split_text,
 )
+from tests.fakes.prompt_cache import CacheUsage, PromptCache
 
 __all__ = [
     "AssistantReply",
@@ -213,6 +218,11 @@ class FakeAnthropicServer(ScriptedServer):
     server_name = "FakeAnthropicServer"
     base_path = ""
 
+    def __init__(self, *, api_key: str | None = None, cache: PromptCache | None = None) -> None:
+        super().__init__(api_key=api_key)
+        self.cache = cache
+        self.cache_usage: list[CacheUsage] = []
+
     def __enter__(self) -> FakeAnthropicServer:
         self.start()
         return self
@@ -252,6 +262,10 @@ class FakeAnthropicServer(ScriptedServer):
             return
         if not isinstance(reply, AssistantReply):
             raise TypeError(f"not an Anthropic reply: {reply!r}")
+        if self.cache is not None:
+            cached = self.cache.usage(body)
+            self.cache_usage.append(cached)
+            reply = replace(reply, usage={**reply.usage, **vars(cached)})
         if body.get("stream"):
             writer.sse(_message_stream(reply, model), chunk_delay=reply.chunk_delay, stop=stop)
         else:

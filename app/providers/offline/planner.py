@@ -21,8 +21,6 @@ from app.providers.offline.answer import extractive_answer
 from app.providers.offline.intents import LEVEL_WORD, LEVELS, Intent, detect, emails_in, level_of
 from app.providers.offline.reports import report, rows_of
 
-NOTE_PREFIX = "[Note from the assistant app"
-
 # intent -> (slot to resolve, lookup tool, lookup argument, id field, name field)
 RESOLVE = {
     "project": ("find_project", "name", "id", "name"),
@@ -96,8 +94,9 @@ def plan(request: ModelRequest) -> Reply:
     results = [b for b in last.content if isinstance(b, ToolResultBlock)]
     texts = [b.text for b in last.content if isinstance(b, TextBlock)]
     message = texts[-1] if texts else ""
-    if message.startswith(NOTE_PREFIX):  # an approval's outcome (merged after the proposal's result)
-        return _on_outcome(state, message)
+    decision = request.metadata.get("decision")  # the user decided on a proposal (see deferred)
+    if isinstance(decision, dict) and decision.get("decision") != "pending":
+        return _on_outcome(state, decision)
     if results and state.get("pending"):
         return _on_result(state, results, offered, request)
     return _on_message(state, message, offered, request)
@@ -323,15 +322,17 @@ def _read(intent: Intent, offered: set[str], request: ModelRequest) -> Reply:
     return Reply(calls=[call], state={"pending": {"id": call.id, "kind": "report", "tool": tool}})
 
 
-def _on_outcome(state: dict[str, Any], note: str) -> Reply:
+def _on_outcome(state: dict[str, Any], decision: dict[str, Any]) -> Reply:
     last = state.get("last") or {}
     intent = last.get("intent", "")
-    result = note.split("Result:", 1)[1].strip() if "Result:" in note else ""
-    if "rejected" in note:
+    kind = decision.get("decision")
+    result = str(decision.get("message") or "")
+    if kind == "rejected":
         return Reply("OK, I didn't change anything. Tell me if you'd like it done differently.", state={})
-    if "failed" in note:
-        reason = note.split("failed:", 1)[1].strip() if "failed:" in note else "the platform refused it"
-        return Reply(f"That didn't work: {reason}", state={})
+    if kind == "failed":
+        return Reply(f"That didn't work: {result or 'the platform refused it'}", state={})
+    if kind != "executed":  # expired, or edited and waiting again
+        return Reply(result, state={"last": last})
     s = last.get("slots") or {}
     if intent == "create_track":
         level = str(s.get("level") or "beginner").capitalize()
@@ -352,4 +353,4 @@ def _call_id() -> str:
     return f"offline_{uuid.uuid4().hex[:12]}"
 
 
-__all__ = ["LEVELS", "NOTE_PREFIX", "Reply", "plan"]
+__all__ = ["LEVELS", "Reply", "plan"]

@@ -161,6 +161,18 @@ class ConversationRepository:
         with self._db.read() as session:
             return int(session.scalar(stmt) or 0)
 
+    def annotate_message(self, message_id: str, **metadata: Any) -> bool:
+        """Add keys to a stored message's metadata (its content never changes once stored).
+
+        A turn stores the user's message first, so it is never lost, and attaches what it worked
+        out for it (the retrieved context it is sent with) once it has it."""
+        with self._db.write() as session:
+            row = session.get(MessageRecord, message_id)
+            if row is None:
+                return False
+            row.meta = {**(row.meta or {}), **metadata}
+            return True
+
     def set_title(self, conversation_id: str, title: str) -> bool:
         return self._update(conversation_id, title=title)
 

@@ -111,9 +111,10 @@ def test_question_then_an_approved_write(tmp_path: Path, anthropic_server: FakeA
     assert out.index("PROPOSED") < out.index("EXECUTED") < out.index("Would you like to add courses")
     assert tracks_named(tmp_path, "Python Fundamentals") == [("Python Fundamentals", "beginner")]
     assert anthropic_server.pending == 0
-    # the outcome reached the model as an app note after the tool results
-    last = anthropic_server.bodies[-1]["messages"][-1]["content"]
-    assert any("was executed" in b.get("text", "") for b in last)
+    # the decision reached the model as the result of the create_track call
+    decision = tool_result_json(anthropic_server.bodies[-1])
+    assert decision["decision"] == "executed"
+    assert decision["message"].startswith("Created track 'Python Fundamentals'")
 
 
 def test_edit_then_approve_and_reject_with_reason(

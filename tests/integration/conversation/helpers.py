@@ -62,3 +62,19 @@ def found_id(request: ModelRequest) -> str:
 
 def new_conversation(services: Services, user: UserContext) -> str:
     return services.store.conversations.create(user.user_id, user.organization_id).id
+
+
+def bare(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Anthropic `messages` without their cache breakpoints, to compare content alone."""
+    return [
+        {
+            **m,
+            "content": [{k: v for k, v in b.items() if k != "cache_control"} for b in m["content"]],
+        }
+        for m in messages
+    ]
+
+
+def is_turn_context(block: dict[str, Any]) -> bool:
+    """The facts block the app puts in front of each of the user's messages."""
+    return block.get("type") == "text" and str(block.get("text", "")).startswith("<turn_context>")

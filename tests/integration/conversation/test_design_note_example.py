@@ -9,6 +9,7 @@ from app/usage/pricing.json.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -18,7 +19,6 @@ import pytest
 
 from app.conversation import decisions
 from app.conversation import events as ev
-from app.conversation.decisions import NOTE_PREFIX
 from app.conversation.journal import TurnTotals
 from app.conversation.turn import run_turn
 from app.providers.anthropic_provider import AnthropicProvider
@@ -26,7 +26,16 @@ from app.providers.openai_provider import OpenAIProvider
 from tests.fakes import anthropic_server as fa
 from tests.fakes import openai_server as fo
 from tests.integration.conversation.conftest import ADMIN_A
-from tests.integration.conversation.helpers import collect, done, of, one, project_id, text_of, tracks_named
+from tests.integration.conversation.helpers import (
+    bare,
+    collect,
+    done,
+    of,
+    one,
+    project_id,
+    text_of,
+    tracks_named,
+)
 
 ASK = "I'll create a Python track. Which project should this belong to?"
 CONFIRM = (
@@ -102,19 +111,27 @@ def test_design_note_example_with_claude(
     for body in bodies:
         assert body["model"] == "claude-sonnet-5-5" and body["stream"] is True
         (system,) = body["system"]
-        assert system["cache_control"] == {"type": "ephemeral"}
-        assert (
-            "Current user: Maya Patel (maya.patel@northwind-academy.example), role organization admin"
-            in (system["text"])
+        assert system == bodies[0]["system"][0]  # one static text: the cached prefix never changes
+        assert system["cache_control"] == {"type": "ephemeral"}  # covers the tools before it too
+        assert "Maya Patel" not in system["text"] and "Data Science Foundations" not in system["text"]
+        # who is asking and the organization's projects travel in the turn's first user message
+        facts = body["messages"][0]["content"][0]["text"]
+        assert facts.startswith(
+            "<turn_context>\nCurrent user: Maya Patel (maya.patel@northwind-academy.example), "
+            "role organization admin"
         )
-        projects = next(
-            line for line in system["text"].splitlines() if "Projects in Northwind Academy:" in line
-        )
+        projects = next(line for line in facts.splitlines() if "Projects in Northwind Academy:" in line)
         assert "Data Science Foundations" in projects and "Web Development Bootcamp" in projects
         names = [t["name"] for t in body["tools"]]
         assert {"find_project", "create_track", "delete_project", "search_docs"} <= set(names)
-        assert body["tools"][-1]["cache_control"] == {"type": "ephemeral"}
-        assert all("cache_control" not in t for t in body["tools"][:-1])
+        assert all("cache_control" not in t for t in body["tools"])
+        # the end of the conversation is a breakpoint (incremental caching)
+        assert body["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    # each request starts with the previous one, as it was sent (so only its end is new)
+    for before, after in itertools.pairwise(bodies):
+        sent, now = bare(before["messages"]), bare(after["messages"])
+        assert now[: len(sent) - 1] == sent[:-1]
+        assert now[len(sent) - 1]["content"][: len(sent[-1]["content"])] == sent[-1]["content"]
         create = next(t for t in body["tools"] if t["name"] == "create_track")
         assert create["input_schema"]["required"] == ["project_id", "name"]
     # turn 2 carries turn 1 as history
@@ -122,12 +139,19 @@ def test_design_note_example_with_claude(
     assert bodies[1]["messages"][1]["content"] == [{"type": "text", "text": ASK}]
     found = anthropic_tool_result(bodies[2])
     assert found["tool_use_id"] == "toolu_find" and dsf in found["content"] and "is_error" not in found
-    proposal_result = next(
-        b for m in bodies[3]["messages"] for b in m["content"] if b.get("tool_use_id") == "toolu_create"
+    # the decision is the result of the call that proposed it, and the request ends with it
+    (decision,) = bodies[3]["messages"][-1]["content"]
+    assert decision["type"] == "tool_result" and decision["tool_use_id"] == "toolu_create"
+    payload = json.loads(decision["content"])
+    assert set(payload) == {
+        "action_id", "decision", "preview", "message", "result", "reason", "arguments", "retryable"
+    }  # fmt: skip
+    assert (payload["action_id"], payload["decision"], payload["preview"]) == (
+        proposed.action_id,
+        "executed",
+        PREVIEW,
     )
-    assert "It has NOT been carried out" in proposal_result["content"]
-    note = bodies[3]["messages"][-1]["content"][-1]["text"]
-    assert note.startswith(NOTE_PREFIX) and "was executed" in note and PREVIEW in note
+    assert payload["message"] == executed.message and payload["result"]["id"] == track["id"]
 
     # --- usage and cost (claude-sonnet-5-5: $2 in, $10 out, $2.50 cache write, $0.10 cache read) ---
     usage = of(first, ev.UsageReported) + of(second, ev.UsageReported) + of(outcome, ev.UsageReported)
@@ -191,18 +215,20 @@ def test_design_note_example_with_an_openai_compatible_server(
 
     bodies = openai_server.bodies
     assert bodies[0]["messages"][0]["role"] == "system"
-    assert "Current user: Maya Patel" in bodies[0]["messages"][0]["content"]
+    assert "Maya Patel" not in bodies[0]["messages"][0]["content"]
+    assert "Current user: Maya Patel" in bodies[0]["messages"][1]["content"]
     assert bodies[0]["stream_options"] == {"include_usage": True}
     functions = {t["function"]["name"]: t for t in bodies[0]["tools"]}
     assert functions["create_track"]["type"] == "function"
     assert functions["create_track"]["function"]["parameters"]["required"] == ["project_id", "name"]
-    # the proposal's result and the outcome note reach the model after the assistant's tool call
+    # the decision is the result of the assistant's tool call, right after it
     last = bodies[3]["messages"]
     calls = [i for i, m in enumerate(last) if m.get("tool_calls")]
     assert [last[i]["tool_calls"][0]["id"] for i in calls] == ["call_find", "call_create"]
     call_index = calls[-1]
-    assert last[call_index + 1]["role"] == "tool" and last[call_index + 1]["tool_call_id"] == "call_create"
-    assert last[-1]["role"] == "user" and "was executed" in last[-1]["content"]
+    assert last[-1] == last[call_index + 1]
+    assert last[-1]["role"] == "tool" and last[-1]["tool_call_id"] == "call_create"
+    assert json.loads(last[-1]["content"])["decision"] == "executed"
     # gpt-5.4: $2.50 in, $15 out, $0.25 cached; OpenAI counts cached tokens inside prompt_tokens
     usage = of(second, ev.UsageReported)[1]
     assert (usage.input_tokens, usage.cache_read_tokens, usage.output_tokens) == (200, 800, 20)

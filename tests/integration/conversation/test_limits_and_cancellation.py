@@ -18,7 +18,16 @@ from app.providers.scripted import ScriptedProvider, text_reply
 from app.usage.usage import Usage
 from tests.fakes import anthropic_server as fa
 from tests.integration.conversation.conftest import ADMIN_A, INSTRUCTOR_A
-from tests.integration.conversation.helpers import collect, done, new_conversation, of, one, text_of
+from tests.integration.conversation.helpers import (
+    bare,
+    collect,
+    done,
+    is_turn_context,
+    new_conversation,
+    of,
+    one,
+    text_of,
+)
 
 
 # --- limits -----------------------------------------------------------------------------------
@@ -209,7 +218,8 @@ def test_a_stored_dangling_tool_call_still_makes_a_valid_request(
     assert not of(events, ev.ErrorEvent) and text_of(events) == "Let us start over."
     messages = anthropic_server.bodies[0]["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
-    result, question = messages[2]["content"]
+    result, context, question = bare(messages)[2]["content"]
+    assert is_turn_context(context)
     assert result == {
         "type": "tool_result",
         "tool_use_id": "toolu_lost",

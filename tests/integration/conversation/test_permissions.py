@@ -54,7 +54,8 @@ def test_a_student_asking_to_delete_a_project_is_offered_no_such_tool_and_refuse
     risks = {t.name: t.risk for t in default_registry()}
     assert offered and {risks[name] for name in offered} == {"read"}
     assert "delete_project" not in offered
-    assert "role student" in anthropic_server.bodies[0]["system"][0]["text"]
+    facts = anthropic_server.bodies[0]["messages"][0]["content"][0]["text"]
+    assert facts.startswith("<turn_context>") and "role student" in facts
     refused = one(events, ev.ToolUsed)
     assert refused.tool == "delete_project" and not refused.ok
     assert "Your role (student) cannot use delete_project: it needs delete_projects" in refused.summary

@@ -16,8 +16,10 @@ from app.tools.catalog import default_registry
 from tests.fakes import anthropic_server as fa
 from tests.integration.conversation.conftest import ADMIN_A
 from tests.integration.conversation.helpers import (
+    bare,
     collect,
     done,
+    is_turn_context,
     last_tool_results,
     new_conversation,
     of,
@@ -136,15 +138,15 @@ def test_a_provider_timeout_is_an_error_event_and_the_next_turn_works(
 
     retried = collect(run_turn(deps, cid, admin, "Please answer: what is a track?"))
     assert text_of(retried) == "Here is the answer now." and done(retried).stop == "end_turn"
-    # both questions reach the model, merged into one user message as the API requires
-    assert anthropic_server.bodies[-1]["messages"] == [
-        {
-            "role": "user",
-            "content": [
-                {"type": "text", "text": "What is a track?"},
-                {"type": "text", "text": "Please answer: what is a track?"},
-            ],
-        }
+    # both questions reach the model, merged into one user message as the API requires, each
+    # after the facts of its own turn
+    (message,) = bare(anthropic_server.bodies[-1]["messages"])
+    assert message["role"] == "user"
+    first_facts, first, second_facts, second = message["content"]
+    assert is_turn_context(first_facts) and is_turn_context(second_facts)
+    assert [first, second] == [
+        {"type": "text", "text": "What is a track?"},
+        {"type": "text", "text": "Please answer: what is a track?"},
     ]
     provider.close()
 

@@ -17,6 +17,23 @@ FAST = {"timeout_s": 5.0, "max_retries": 2, "max_tokens": 2048, "retry_backoff_s
 P = TypeVar("P", AnthropicProvider, OpenAIProvider)
 
 
+def sdk_waits(provider: AnthropicProvider | OpenAIProvider) -> list[float]:
+    """Record each wait the provider's SDK client computes before retrying a request (from the
+    server's retry-after headers, or its own backoff), so a test checks what the client was told
+    instead of timing it. The client still waits for real."""
+    client = provider._client
+    waits: list[float] = []
+    compute = client._calculate_retry_timeout
+
+    def recorded(*args: Any, **kwargs: Any) -> float:
+        wait = float(compute(*args, **kwargs))
+        waits.append(wait)
+        return wait
+
+    client._calculate_retry_timeout = recorded  # type: ignore[method-assign]
+    return waits
+
+
 def _factory(cls: type[P], model: str, base_url: str, made: list[P]) -> Callable[..., P]:
     def make(**overrides: Any) -> P:
         provider = cls("test-key", model, base_url, **{**FAST, **overrides})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import pytest
@@ -33,6 +32,7 @@ from tests.fakes.anthropic_server import (
     tool_use_block,
     usage,
 )
+from tests.integration.providers.conftest import sdk_waits
 
 MakeClaude = Callable[..., AnthropicProvider]
 
@@ -82,8 +82,10 @@ def test_tool_use_flow_caches_prompt_and_converts_the_tool_result(
         }
     ]
     assert [t["name"] for t in body["tools"]] == ["list_projects", "create_track"]
-    assert "cache_control" not in body["tools"][0]
-    assert body["tools"][-1]["cache_control"] == {"type": "ephemeral"}
+    # tools come first in the cached prefix: the system prompt's breakpoint covers them
+    assert not any("cache_control" in t for t in body["tools"])
+    # and the conversation's last block is a breakpoint too (incremental caching)
+    assert body["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
     assert body["tools"][-1]["input_schema"] == TOOLS[1].input_schema
     assert response.stop_reason == "tool_use"
     assert response.content == (
@@ -117,8 +119,17 @@ def test_tool_use_flow_caches_prompt_and_converts_the_tool_result(
     }
     assert sent[2] == {
         "role": "user",
-        "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": '{"id": "t9"}'}],
+        "content": [
+            {
+                "type": "tool_result",
+                "tool_use_id": "toolu_01",
+                "content": '{"id": "t9"}',
+                "cache_control": {"type": "ephemeral"},
+            }
+        ],
     }
+    # where the first call ended is marked again, so this call reads what that one wrote
+    assert sent[0]["content"][-1]["cache_control"] == {"type": "ephemeral"}
 
 
 def test_streamed_answer_yields_several_deltas_then_the_response(
@@ -190,10 +201,12 @@ def test_429_is_retried_after_the_retry_after_header(
     anthropic_server: FakeAnthropicServer, make_claude: MakeClaude
 ) -> None:
     anthropic_server.enqueue(error(429, retry_after=0.3), reply_text("ok"))
-    started = time.monotonic()
-    assert complete(make_claude(), ask()).text == "ok"
-    assert time.monotonic() - started >= 0.3
+    claude = make_claude()
+    waits = sdk_waits(claude)
+    assert complete(claude, ask()).text == "ok"
+    assert waits == [0.3]  # the client waited what the server's retry-after said, once
     assert len(anthropic_server.requests) == 2
+    assert [r.headers["x-stainless-retry-count"] for r in anthropic_server.requests] == ["0", "1"]
 
 
 def test_overload_that_never_ends_raises_a_retryable_error(
@@ -226,24 +239,26 @@ def test_timeout_raises_a_retryable_error_within_the_configured_time(
 ) -> None:
     anthropic_server.enqueue(delay(10), delay(10))
     claude = make_claude(timeout_s=0.3, max_retries=1)
-    started = time.monotonic()
+    waits = sdk_waits(claude)
     with pytest.raises(ProviderError) as caught:
         complete(claude, ask())
-    elapsed = time.monotonic() - started
     assert caught.value.retryable is True
-    assert "LLM_TIMEOUT_S" in str(caught.value)
-    assert len(anthropic_server.requests) == 2
-    # two attempts of 0.3 s and one SDK backoff (at most 0.5 s), far below the 10 s stall
-    assert elapsed < 0.3 * 2 + 0.5 + 1.0
+    assert "did not answer within 0.3 s (LLM_TIMEOUT_S)" in str(caught.value)
+    # each attempt was sent with the configured read timeout and given up on before the 10 s stall
+    # ended (the stalled reply would have been an answer); one backoff of the SDK in between
+    assert [r.headers["x-stainless-read-timeout"] for r in anthropic_server.requests] == ["0.3", "0.3"]
+    assert len(waits) == 1 and 0 < waits[0] <= 0.5
 
 
 def test_overload_inside_the_stream_is_retried_by_the_provider_not_the_sdk(
     anthropic_server: FakeAnthropicServer, make_claude: MakeClaude
 ) -> None:
     anthropic_server.enqueue(stream_error("overloaded_error"), reply_text("second try"))
-    assert complete(make_claude(), ask()).text == "second try"
+    waits: list[float] = []
+    assert complete(make_claude(sleep=waits.append), ask()).text == "second try"
     # both attempts are fresh SDK calls: the SDK never retried the failed stream itself
     assert [r.headers["x-stainless-retry-count"] for r in anthropic_server.requests] == ["0", "0"]
+    assert len(waits) == 1 and 0.0075 <= waits[0] <= 0.01  # the provider's one backoff (0.01 s base)
 
 
 def test_stream_failing_after_text_was_shown_is_not_retried(
@@ -287,7 +302,7 @@ def test_malformed_tool_input_becomes_an_input_error(
     assert response.stop_reason == "max_tokens"
 
 
-def test_thinking_is_echoed_within_the_tool_loop_and_dropped_from_earlier_turns(
+def test_signed_thinking_is_echoed_as_received_in_the_tool_loop_and_in_earlier_turns(
     anthropic_server: FakeAnthropicServer, make_claude: MakeClaude
 ) -> None:
     anthropic_server.enqueue(
@@ -316,7 +331,11 @@ def test_thinking_is_echoed_within_the_tool_loop_and_dropped_from_earlier_turns(
     )
     complete(claude, step2)
     sent = anthropic_server.bodies[1]["messages"]
-    assert sent[1]["content"] == [{"type": "text", "text": "Hi!"}]  # earlier turn: thinking dropped
+    # the engine decides which thinking may still go (history.keep_valid_thinking); sent as received
+    assert sent[1]["content"] == [
+        {"type": "thinking", "thinking": "old thought", "signature": "sig-old"},
+        {"type": "text", "text": "Hi!"},
+    ]
     assert sent[3]["content"][0] == {
         "type": "thinking",
         "thinking": "Need the project id first.",
@@ -358,5 +377,11 @@ def test_echoed_blocks_round_trip_through_the_wire_format(
     response = complete(make_claude(), request)
     assert response.content == original
     assert anthropic_server.bodies[0]["messages"][2]["content"] == [
-        {"type": "tool_result", "tool_use_id": "toolu_7", "content": "ok", "is_error": True}
+        {
+            "type": "tool_result",
+            "tool_use_id": "toolu_7",
+            "content": "ok",
+            "is_error": True,
+            "cache_control": {"type": "ephemeral"},
+        }
     ]

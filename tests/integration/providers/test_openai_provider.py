@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import pytest
@@ -32,6 +31,7 @@ from tests.fakes.openai_server import (
     tool_call,
     usage,
 )
+from tests.integration.providers.conftest import sdk_waits
 
 MakeOpenAI = Callable[..., OpenAIProvider]
 
@@ -193,13 +193,16 @@ def test_timeout_raises_a_retryable_error_within_the_configured_time(
     openai_server: FakeOpenAIServer, make_openai: MakeOpenAI
 ) -> None:
     openai_server.enqueue(delay(10), delay(10))
-    started = time.monotonic()
+    provider = make_openai(timeout_s=0.3, max_retries=1)
+    waits = sdk_waits(provider)
     with pytest.raises(ProviderError) as caught:
-        complete(make_openai(timeout_s=0.3, max_retries=1), ask())
+        complete(provider, ask())
     assert caught.value.retryable is True
-    assert "LLM_TIMEOUT_S" in str(caught.value)
-    assert time.monotonic() - started < 0.3 * 2 + 0.5 + 1.0
-    assert len(openai_server.requests) == 2
+    assert "did not answer within 0.3 s (LLM_TIMEOUT_S)" in str(caught.value)
+    # each attempt was sent with the configured read timeout and given up on before the 10 s stall
+    # ended (the stalled reply would have been an answer); one backoff of the SDK in between
+    assert [r.headers["x-stainless-read-timeout"] for r in openai_server.requests] == ["0.3", "0.3"]
+    assert len(waits) == 1 and 0 < waits[0] <= 0.5
 
 
 def test_unreachable_server_is_retryable_and_names_the_base_url() -> None:
@@ -216,8 +219,11 @@ def test_error_inside_the_stream_is_retried_when_nothing_was_shown(
     openai_server: FakeOpenAIServer, make_openai: MakeOpenAI
 ) -> None:
     openai_server.enqueue(stream_error(), reply_text("recovered"))
-    assert complete(make_openai(), ask()).text == "recovered"
+    waits: list[float] = []
+    assert complete(make_openai(sleep=waits.append), ask()).text == "recovered"
     assert len(openai_server.requests) == 2
+    assert [r.headers["x-stainless-retry-count"] for r in openai_server.requests] == ["0", "0"]
+    assert len(waits) == 1 and 0.0075 <= waits[0] <= 0.01  # the provider's one backoff (0.01 s base)
 
 
 def test_closing_the_stream_early_closes_the_http_connection(

@@ -5,8 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.conversation.history import NOT_RUN, SUMMARY_MAX_CHARS, build_history, merge_roles, repair
-from app.providers.base import Message, TextBlock, ToolResultBlock, ToolUseBlock
+from app.conversation.history import (
+    NOT_RUN,
+    SUMMARY_MAX_CHARS,
+    History,
+    build_history,
+    keep_valid_thinking,
+    merge_roles,
+    prefix_digest,
+    repair,
+)
+from app.conversation.prompt import summary_block
+from app.providers.base import Message, TextBlock, ThinkingBlock, ToolResultBlock, ToolUseBlock
+from app.tools.spec import ToolSpec
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -126,6 +137,13 @@ def chars(text: str) -> int:
     return len(text)
 
 
+def spoken(history: History) -> list[str]:
+    """The messages' texts after the summary, which leads the first message once there is one."""
+    first = history.messages[0].content[0]
+    assert first == TextBlock(summary_block(history.summary))
+    return [m.text.removeprefix(first.text) for m in history.messages]
+
+
 def test_everything_fits_nothing_is_summarized() -> None:
     records = Records().exchange("q1", "a1").exchange("q2", "a2").items
     history = build_history(records, "", 0, 10_000, chars)
@@ -140,7 +158,7 @@ def test_old_exchanges_are_folded_into_the_summary_within_the_budget() -> None:
     last_group = rec.items[-2:]
     budget = sum(len(str(r.content)) for r in last_group) + 5  # room for the last exchange only
     history = build_history(rec.items, "", 0, budget, chars)
-    assert [m.text for m in history.messages] == ["Thanks, what next?", "Add courses to the track."]
+    assert spoken(history) == ["Thanks, what next?", "Add courses to the track."]
     assert history.summarized_upto_seq == rec.items[-3].seq  # the last record of the dropped exchanges
     assert history.summary == (
         "user: Create a beginner track for Python | tools: find_project | assistant: Which project? / "
@@ -151,17 +169,17 @@ def test_old_exchanges_are_folded_into_the_summary_within_the_budget() -> None:
 def test_the_last_exchange_is_kept_even_when_it_alone_exceeds_the_budget() -> None:
     records = Records().exchange("q1", "a1").exchange("x" * 500, "y" * 500).items
     history = build_history(records, "", 0, 10, chars)
-    assert [m.text for m in history.messages] == ["x" * 500, "y" * 500]
+    assert spoken(history) == ["x" * 500, "y" * 500]
     assert history.summary == "user: q1 | assistant: a1"
 
 
 def test_an_existing_summary_is_extended_and_summarized_messages_are_skipped() -> None:
     rec = Records().exchange("q1", "a1").exchange("q2", "a2").exchange("q3", "a3")
     history = build_history(rec.items, "user: q0", 2, 16, chars)  # q1/a1 (seq 1-2) already summarized
-    assert "q1" not in [m.text for m in history.messages]
+    assert "q1" not in spoken(history)
     assert history.summary == "user: q0 / user: q2 | assistant: a2"
     assert history.summarized_upto_seq == 4
-    assert [m.text for m in history.messages] == ["q3", "a3"]
+    assert spoken(history) == ["q3", "a3"]
 
 
 def test_the_summary_is_capped() -> None:
@@ -182,3 +200,47 @@ def test_a_stored_dangling_call_comes_back_repaired() -> None:
         ("assistant", ["call:a"]),
         ("user", ["NOT_RUN:a", "text:again"]),
     ]
+
+
+# --- rendering: each stored message is sent the same way every time ------------------------------
+def test_a_users_message_is_sent_after_its_turns_context_on_every_later_call() -> None:
+    rec = Records().add(user_text("How do tracks work?"), context="<turn_context>facts</turn_context>")
+    rec.add(Message.assistant("They group courses.")).add(user_text("Thanks"))
+    history = build_history(rec.items, "", 0, 10_000, chars)
+    first = history.messages[0]
+    assert [b.text for b in first.content if isinstance(b, TextBlock)] == [
+        "<turn_context>facts</turn_context>",
+        "How do tracks work?",
+    ]
+    assert history.messages[-1].text == "Thanks"  # stored without context: sent without
+
+
+def test_a_deferred_calls_result_is_replaced_by_its_decision() -> None:
+    rec = Records().add(user_text("Create it")).add(calls("w"))
+    rec.add(results("w"), kind="tool_results").add(user_text("ok?"))
+    history = build_history(rec.items, "", 0, 10_000, chars, results={"w": '{"decision": "rejected"}'})
+    result = history.messages[2].content[0]
+    assert result == ToolResultBlock("w", '{"decision": "rejected"}')
+
+
+def test_condensing_only_when_asked() -> None:
+    rec = Records().exchange("q1", "a1").exchange("q2", "a2").exchange("q3", "a3")
+    kept = build_history(rec.items, "", 0, 5, chars, condense=False)
+    assert kept.summary == "" and [m.text for m in kept.messages] == ["q1", "a1", "q2", "a2", "q3", "a3"]
+    condensed = build_history(rec.items, "", 0, 5, chars)
+    assert condensed.summary and len(condensed.messages) == 2
+
+
+def test_thinking_is_sent_back_only_while_everything_before_it_is_unchanged() -> None:
+    tools = [ToolSpec("a", "d", {"type": "object"})]
+    asked = [Message.user("q")]
+    answer = Message("assistant", (ThinkingBlock("hmm", "sig"), TextBlock("a")))
+    origins = {"sig": prefix_digest("sys", tools, asked)}
+    kept = keep_valid_thinking("sys", tools, [*asked, answer, Message.user("next")], origins)
+    assert kept[1] == answer
+    changed = keep_valid_thinking("sys", tools, [Message.user("q!"), answer], origins)
+    assert changed[1] == Message("assistant", (TextBlock("a"),))
+    other_system = keep_valid_thinking("other", tools, [*asked, answer], origins)
+    assert other_system[1] == Message("assistant", (TextBlock("a"),))
+    unknown = keep_valid_thinking("sys", tools, [*asked, answer], {})
+    assert unknown[1] == Message("assistant", (TextBlock("a"),))

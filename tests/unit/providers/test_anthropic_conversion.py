@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.providers.anthropic_provider import map_stop_reason, request_params, to_anthropic_messages
 from app.providers.base import (
     Message,
@@ -16,11 +18,44 @@ from app.tools.spec import ToolSpec
 TOOLS = (ToolSpec("a", "first", {"type": "object"}), ToolSpec("b", "second", {"type": "object"}))
 
 
-def test_cached_prompt_marks_system_and_only_the_last_tool() -> None:
+def marks(params: dict[str, Any]) -> list[str]:
+    """Where the request's cache breakpoints are, in the API's prefix order."""
+    out = [f"tool {t['name']}" for t in params.get("tools", []) if "cache_control" in t]
+    system = params.get("system")
+    if isinstance(system, list):
+        out += ["system" for b in system if "cache_control" in b]
+    for i, m in enumerate(params["messages"]):
+        out += [f"message {i} block {j}" for j, b in enumerate(m["content"]) if "cache_control" in b]
+    return out
+
+
+def test_cached_prompt_marks_the_system_prompt_and_the_end_of_the_conversation() -> None:
     params = request_params(ModelRequest(system="sys", messages=[Message.user("hi")], tools=TOOLS), "m", 4096)
     assert params["system"] == [{"type": "text", "text": "sys", "cache_control": {"type": "ephemeral"}}]
-    assert [("cache_control" in t) for t in params["tools"]] == [False, True]
+    # the tools come before the system prompt in the cached prefix: its breakpoint covers them
+    assert marks(params) == ["system", "message 0 block 0"]
     assert params["max_tokens"] == 1024 and params["model"] == "m"
+
+
+def test_without_a_system_prompt_the_last_tool_carries_the_breakpoint() -> None:
+    params = request_params(ModelRequest(system="", messages=[Message.user("hi")], tools=TOOLS), "m", 4096)
+    assert marks(params) == ["tool b", "message 0 block 0"]
+
+
+def test_the_end_of_the_previous_call_is_marked_too_and_never_more_than_four_breakpoints() -> None:
+    """The previous call wrote its cache entry at the end of the user message before the last
+    assistant message; marking it again makes it a read whatever the lookback in between."""
+    many_calls = tuple(ToolUseBlock(f"t{i}", "a", {}) for i in range(30))
+    messages = [
+        Message.user("first"),
+        Message.assistant("answer"),
+        Message("user", (TextBlock("facts"), TextBlock("second"))),
+        Message("assistant", many_calls),
+        Message("user", tuple(ToolResultBlock(f"t{i}", "ok") for i in range(30))),
+    ]
+    params = request_params(ModelRequest(system="sys", messages=messages, tools=TOOLS), "m", 4096)
+    assert marks(params) == ["system", "message 2 block 1", "message 4 block 29"]
+    assert len(marks(params)) <= 4
 
 
 def test_uncached_prompt_sends_a_plain_system_string_and_no_marks() -> None:
@@ -57,7 +92,9 @@ def test_tool_results_go_first_and_empty_text_is_dropped() -> None:
     ]
 
 
-def test_thinking_is_replayed_only_inside_the_current_tool_loop() -> None:
+def test_signed_thinking_is_replayed_as_received_and_unsigned_thinking_is_left_out() -> None:
+    """Which thinking may still be sent is the engine's call (history.keep_valid_thinking): the
+    provider sends every signed block, so the conversation's prefix stays what it was."""
     messages = [
         Message.user("turn one"),
         Message("assistant", (ThinkingBlock("old", "s0"), TextBlock("answer one"))),
@@ -70,7 +107,10 @@ def test_thinking_is_replayed_only_inside_the_current_tool_loop() -> None:
         Message("assistant", (ThinkingBlock("unsigned"), TextBlock("done"))),
     ]
     out = to_anthropic_messages(messages)
-    assert out[1]["content"] == [{"type": "text", "text": "answer one"}]
+    assert out[1]["content"] == [
+        {"type": "thinking", "thinking": "old", "signature": "s0"},
+        {"type": "text", "text": "answer one"},
+    ]
     assert out[3]["content"][:2] == [
         {"type": "thinking", "thinking": "new", "signature": "s1"},
         {"type": "redacted_thinking", "data": "red"},
@@ -78,9 +118,11 @@ def test_thinking_is_replayed_only_inside_the_current_tool_loop() -> None:
     assert out[5]["content"] == [{"type": "text", "text": "done"}]  # unsigned thinking cannot be replayed
 
 
-def test_a_message_left_empty_is_dropped() -> None:
-    messages = [Message.user("a"), Message("assistant", (ThinkingBlock("old", "s"),)), Message.user("b")]
-    assert [m["role"] for m in to_anthropic_messages(messages)] == ["user", "user"]
+def test_a_message_left_empty_is_dropped_and_its_neighbours_merged() -> None:
+    messages = [Message.user("a"), Message("assistant", (ThinkingBlock("unsigned"),)), Message.user("b")]
+    assert to_anthropic_messages(messages) == [
+        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}
+    ]
 
 
 def test_stop_reasons_map_to_the_neutral_set() -> None:
