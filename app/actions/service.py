@@ -12,6 +12,9 @@ here and every rule is checked here, whoever calls:
 - an action whose tool no longer exists, or whose stored arguments no longer validate, ends
   "failed" with the reason (never stuck in "executing");
 - two approvals race on one conditional UPDATE: exactly one executes;
+- a proposal may replace a waiting one of the same user and conversation (the user changed their
+  mind before approving: "actually make it advanced"); the earlier one then ends "expired" with
+  the reason, so approving it runs nothing;
 - before executing, the permission and the organization of every resource are checked again,
   from fresh platform lookups; the model's word is never taken for either;
 - execution sends the action's idempotency key, so a retry after a timeout or a 500 cannot create

@@ -28,6 +28,7 @@ from app.providers.offline.phrases import (
     explicit_name,
     level_in,
     mentioned,
+    name_after_kind,
     strip_kind,
     students_cap_in,
     weeks_in,
@@ -336,7 +337,7 @@ def _loose(rest: str) -> str | None:
 
 # --- names of things ---------------------------------------------------------------------------
 def _target(t: str, entity: str) -> str | None:
-    found = explicit_name(t) or _name_next_to(t, entity) or after(rf"\b{KIND[entity]}", t)
+    found = explicit_name(t) or _name_next_to(t, entity) or name_after_kind(t, entity)
     return strip_kind(found, (entity,)) or None
 
 
@@ -395,9 +396,14 @@ def _primary_entity(text: str, entities: Iterable[str], verb: re.Pattern[str]) -
     the X track" is about a course)."""
     found = verb.search(text)
     start = found.start() if found else 0
-    best: tuple[int, str] | None = None
+    after_verb: tuple[int, str] | None = None
+    before_verb: tuple[int, str] | None = None  # "Inside the X project, set up a track": the track
     for entity in entities:
-        m = ENTITY[entity].search(text, start) or ENTITY[entity].search(text)
-        if m and (best is None or m.start() < best[0]):
-            best = (m.start(), entity)
+        m = ENTITY[entity].search(text, start)
+        if m and (after_verb is None or m.start() < after_verb[0]):
+            after_verb = (m.start(), entity)
+        for early in ENTITY[entity].finditer(text, 0, start):
+            if before_verb is None or early.start() > before_verb[0]:
+                before_verb = (early.start(), entity)
+    best = after_verb or before_verb
     return best[1] if best else None

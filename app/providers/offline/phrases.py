@@ -28,7 +28,7 @@ LEVEL_LIKE = (
 _INVALID_LEVEL = (
     re.compile(rf"\b({LEVEL_LIKE})(?:[- ]level)?\s+(?:tracks?|courses?|level)\b", re.IGNORECASE),
     re.compile(rf"\blevel\s+(?:an?\s+)?({LEVEL_LIKE})\b", re.IGNORECASE),
-    re.compile(r"\blevel\s*(?:to|:|=|is|should be|as)\s*(?:an?\s+)?([A-Za-z]+)\b", re.IGNORECASE),
+    re.compile(r"\blevel\s*(?:set\s+)?(?:to|:|=|is|should be|as)\s*(?:an?\s+)?([A-Za-z]+)\b", re.IGNORECASE),
     re.compile(rf"\bmake\s+(?:it|that|this|them)\s+(?:an?\s+)?({LEVEL_LIKE})\b", re.IGNORECASE),
     re.compile(r"\b(\w+)[- ]level\b", re.IGNORECASE),
 )
@@ -36,7 +36,8 @@ _NOT_A_LEVEL_VALUE = {"the", "a", "an", "its", "it", "this", "that", "which", "w
 
 KIND = {
     "project": r"(?:projects?|programs?|programmes?)",
-    "track": r"(?:learning\s+tracks?|tracks?|learning\s+paths?)",
+    # "learning track" only in lower case: "the Machine Learning track" is named "Machine Learning"
+    "track": r"(?:(?-i:learning)\s+tracks?|tracks?|(?-i:learning)\s+paths?)",
     "course": r"(?:courses?)",
 }
 ANY_KIND = r"(?:" + "|".join(KIND.values()) + r")"
@@ -265,6 +266,16 @@ def _cut_known(name: str, known: Iterable[str]) -> str:
         if m:
             return name[: m.start()]
     return name
+
+
+def name_after_kind(text: str, kind: str) -> str | None:
+    """ "delete the course Model Evaluation and Tuning" -> "Model Evaluation and Tuning": a name read
+    after its kind word runs to a clear boundary, not to the first "and"."""
+    m = re.search(rf"\b{KIND[kind]}\s+(?:called\s+|named\s+)?{_NAME_AFTER_KIND}", text, re.IGNORECASE)
+    if not m:
+        return None
+    name = clean_name(m.group(1))
+    return name if name and not re.fullmatch(r"(?:it|this|that|one|\d+)", name, re.I) else None
 
 
 def container(text: str, kind: str, known: Iterable[str] = (), *, generic: bool = True) -> str | None:

@@ -191,6 +191,9 @@ def _on_message(state: dict[str, Any], text: str, env: Env) -> Reply:
         and frame.get("awaiting")
         and (intent.name in ("unknown", "question", frame["intent"]) or _answers(frame, text, env))
     ):
+        unclear = _unclear_choice(frame, text)
+        if unclear:
+            return _ask_reply(frame, unclear, state)
         _fill(frame, text, env, intent)
         return _advance(frame, env, state)
     if frame and intent.name in ("unknown", frame["intent"]):
@@ -225,6 +228,20 @@ def _answers(frame: Mapping[str, Any], text: str, env: Env) -> bool:
     return str(frame.get("awaiting")) in reading.values or (
         frame.get("awaiting") == "level" and reading.invalid_level is not None
     )
+
+
+def _unclear_choice(frame: Mapping[str, Any], text: str) -> str | None:
+    """ "yes" when several candidates were offered (or "the third" of two): ask again, keep them."""
+    offered = frame.get("candidates") or {}
+    rows = offered.get("rows") or []
+    if not rows or offered.get("slot") != frame.get("awaiting") or slots.pick(text, rows) is not None:
+        return None
+    if not (
+        slots.AFFIRMATIVE.match(text) or re.search(r"\b(" + "|".join(slots.ORDINALS) + r")\b", text, re.I)
+    ):
+        return None
+    names = ", ".join(f"{i + 1}. {r['name']}" for i, r in enumerate(rows))
+    return f'Which one? {names}. Say "the first", "the second", ... or type its name.'
 
 
 def _new_frame(name: str, intent: Intent) -> dict[str, Any]:

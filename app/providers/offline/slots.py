@@ -128,9 +128,9 @@ def read(text: str, intent: str, projects: Sequence[str], awaiting: str | None =
 
 def _bare(text: str, slot: str) -> Any:
     """A whole answer as the value of one slot ("Data Science Foundations", "the Go track")."""
-    if slot == "description":
-        described = " ".join(part for part in (_covers_sentence(text), _audience_sentence(text)) if part)
-        return described or as_sentence(text)
+    if slot == "description":  # what they said, as they said it ("covering X for Y": as a sentence)
+        covers = _covers_sentence(text)
+        return f"{covers} {_audience_sentence(text)}".strip() if covers else as_sentence(text)
     if slot in ("level", "emails", "email"):
         return None
     value = _FILLER.sub("", text.strip())
