@@ -259,7 +259,20 @@ class AssignInstructor(ToolInput):
 
 
 def plan_assign_instructor(ctx: ToolContext, a: AssignInstructor) -> Plan:
+    """Checked before proposing: the person is an instructor of the organization who verified
+    their email (the platform refuses anyone else)."""
     track = _track(ctx, a.track_id)
+    members = _members(ctx)
+    if members is not None:
+        member = members.get(str(a.instructor_email).casefold())
+        _refuse_unless(member is not None, f"{a.instructor_email} is not a member of your organization")
+        assert member is not None
+        role = str(member.get("role_type", "member")).replace("_", " ")
+        _refuse_unless(role == "instructor", f"{a.instructor_email} is a {role}, not an instructor")
+        _refuse_unless(
+            member.get("email_verified") is not False,
+            f"{a.instructor_email} has not verified their email yet; instructors can be assigned once verified",
+        )
     return Plan(
         f"Assign instructor {a.instructor_email} to track '{track.get('name', a.track_id)}'",
         scope=[(f"track {track.get('name')}", track.get("organization_id"))],

@@ -161,7 +161,10 @@ def detect(text: str, projects: Sequence[str] = ()) -> Intent:
     if ent["track"] and verb["assign"] and INSTRUCTOR_WORD.search(t):
         return Intent(
             "assign_instructor_to_track",
-            {"who": emails[0] if emails else _person(t), "track": container(t, "track", generic=True)},
+            {
+                "who": emails[0] if emails else _person(t),
+                "track": container(t, "track", generic=True) or _name_next_to(t, "track"),
+            },
         )
     enrolling = verb["enroll"] or (
         emails

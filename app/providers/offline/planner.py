@@ -29,7 +29,7 @@ from typing import Any
 from app.providers.base import ModelRequest, TextBlock, ToolResultBlock, ToolUseBlock
 from app.providers.offline import outcomes, slots
 from app.providers.offline.answer import extractive_answer
-from app.providers.offline.intents import Intent, detect, suggested_track_name
+from app.providers.offline.intents import QUESTION_START, Intent, detect, suggested_track_name
 from app.providers.offline.phrases import LEVELS, describe, same_name
 from app.providers.offline.reports import report, rows_of
 from app.tools.base import REPLACES_KEY
@@ -186,9 +186,11 @@ def _on_message(state: dict[str, Any], text: str, env: Env) -> Reply:
         waiting = last and last.get("action_id") and not last.get("decided")
         extra = " The proposal already shown still waits in the panel: reject it there." if waiting else ""
         return Reply(f"OK, I dropped that request. Nothing was changed.{extra}", state=_keep(state))
+    asking = intent.name == "question" and bool(QUESTION_START.match(text.strip()))
     if (
         frame
         and frame.get("awaiting")
+        and not asking
         and (intent.name in ("unknown", "question", frame["intent"]) or _answers(frame, text, env))
     ):
         unclear = _unclear_choice(frame, text)
@@ -218,7 +220,8 @@ def _on_message(state: dict[str, Any], text: str, env: Env) -> Reply:
     if intent.name in NEEDS:
         return _advance(_new_frame(intent.name, intent), env, state)
     question = str(intent.slots.get("text") or text)
-    return Reply(extractive_answer(question, env.passages), state=_keep(state))
+    kept = {**_keep(state), "frame": frame} if frame and asking else _keep(state)  # answered, still asked
+    return Reply(extractive_answer(question, env.passages), state=kept)
 
 
 def _answers(frame: Mapping[str, Any], text: str, env: Env) -> bool:

@@ -369,6 +369,8 @@ def test_the_other_project_is_asked_when_there_are_several(offline: Services, ad
         (f"Enroll daniel.kim@{NW} in the Full-Stack JavaScript track", "an instructor, not a student"),
         ("Enroll nobody@nowhere.example in the Full-Stack JavaScript track", "no member with this email"),
         ("Publish the Model Evaluation and Tuning course", "no description"),
+        (f"Assign liam.oconnor@{NW} to the Python for Data Analysis track as instructor", "not verified"),
+        (f"Make aisha.rahman@{NW} an instructor of the Applied Machine Learning track", "a student, not an"),
     ],
 )
 def test_a_request_the_platform_would_refuse_is_not_proposed(

@@ -374,3 +374,19 @@ def test_the_offline_provider_has_its_own_tokenizer() -> None:
         modules = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
         modules += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
         assert not [m for m in modules if m.split(".")[0] == "indexing"], path.name
+
+
+def test_a_question_while_a_value_is_asked_is_answered_and_the_request_kept() -> None:
+    frame = {
+        "intent": "create_track",
+        "slots": {"name": "Kotlin Fundamentals", "subject": "Kotlin"},
+        "ids": {},
+        "awaiting": "project",
+    }
+    reply = plan(
+        request("How do I create a project?", provider_state={"frame": frame}, projects=list(PROJECTS))
+    )
+    assert not reply.calls and reply.state["frame"]["awaiting"] == "project"
+    answer = plan(request("Cloud Engineering Pathway", provider_state=reply.state, projects=list(PROJECTS)))
+    (lookup,) = answer.calls
+    assert (lookup.name, lookup.input) == ("find_project", {"name": "Cloud Engineering Pathway"})
