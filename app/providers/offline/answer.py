@@ -40,6 +40,7 @@ INSTRUCTION = re.compile(
     r"(?:now\s+|immediately\s+|always\s+)?(?:call|run|invoke|execute|use|delete|remove|approve|ignore|reveal|send|"
     r"drop|publish|enroll|grant|transfer)\b"
     r"|\b(?:call|invoke|run|execute|trigger)\s+(?:the\s+)?`?(?:delete|remove|drop|publish|enroll|create|assign|onboard)_\w+`?"
+    r"|\bnote (?:to|for) (?:the |any )?(?:ai|assistants?|models?|llms?|chatbots?)\b"
     r"|\bnew instructions?\b|\bdo not (?:tell|inform|show) the user\b|\bwithout (?:asking|telling) the user\b",
     re.IGNORECASE,
 )
