@@ -32,7 +32,11 @@ _STOP = frozenset(
 
 # Lines written to steer an assistant rather than to inform a reader.
 INSTRUCTION = re.compile(
-    r"^\W{0,6}(?:system|assistant|developer)\s*(?:message|prompt|note|override)?\s*[:>\]]"
+    r"^\W{0,6}(?:ai\s+)?(?:system|assistant|developer|user\s+message|override|todo\s*\(\s*(?:assistant|ai)\s*\))"
+    r"\s*(?:message|prompt|note|override)?\s*[:>\]]"
+    r"|<\s*/?\s*(?:tool_call|function_call|retrieved_context)\b"
+    r"|\b(?:wants?|asks?|tells?|instructs?|authori[sz]es?|requires?|orders?)\s+you\s+to\b"
+    r"|\byour\s+(?:new|real|actual|true)\s+(?:task|instructions?|goal|job|role)\b"
     r"|<\s*/?\s*(?:system|assistant|instructions?)\s*>|\[/?INST\]"
     r"|\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:previous|prior|above|earlier|all|any|your)\b.{0,30}"
     r"\b(?:instructions?|rules|prompts?|guidelines|directions)\b"
