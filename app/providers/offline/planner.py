@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.providers.base import ModelRequest, TextBlock, ToolResultBlock, ToolUseBlock
-from app.providers.offline import outcomes, slots
+from app.providers.offline import outcomes, proposals, slots
 from app.providers.offline.answer import extractive_answer
 from app.providers.offline.intents import QUESTION_START, Intent, detect, suggested_track_name
 from app.providers.offline.phrases import LEVELS, describe, same_name
@@ -75,6 +75,16 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
 READS = {"list_projects", "list_tracks", "list_courses", "list_members", "organization_summary"}
 COUNT_TOOL = "resource_counts"
 SCOPED = {"count", "list_tracks", "list_courses"}  # reads within one project or track, resolved first
+# argument of a write -> slot of the request, for an action the user edited in the panel
+EDITED_SLOTS = {
+    "difficulty_level": "level",
+    "name": "name",
+    "title": "title",
+    "description": "description",
+    "duration_weeks": "duration_weeks",
+    "max_students": "max_students",
+    "student_emails": "emails",
+}
 MIN_DESCRIPTION = 10  # the platform's minimum for a project description
 
 
@@ -159,6 +169,12 @@ def _after_proposal(state: dict[str, Any], result: ToolResultBlock | None) -> di
         last["action_id"] = str(action_id)
     if isinstance(payload, dict) and payload.get("decision") not in (None, "pending", "edited"):
         last["decided"] = str(payload["decision"])
+    if isinstance(payload, dict) and payload.get("decision") == "edited" and last.get("slots"):
+        edited = payload.get("arguments") or {}  # the user edited it in the panel: build on their values
+        last["slots"] = {
+            **last["slots"],
+            **{slot: edited[arg] for arg, slot in EDITED_SLOTS.items() if edited.get(arg) not in (None, "")},
+        }
     return {"last": last}
 
 
@@ -511,57 +527,7 @@ def _label(row: Mapping[str, Any], name_field: str) -> str:
 
 def _propose(frame: dict[str, Any], state: Mapping[str, Any]) -> Reply:
     intent, s, ids = frame["intent"], frame["slots"], frame["ids"]
-    args: dict[str, Any]
-    if intent == "create_track":
-        args = {"project_id": ids["project"], "name": s["name"], "difficulty_level": s["level"]}
-        description = describe(s.get("covers"), s.get("audience"), None)
-        if description:
-            args["description"] = description
-        if s.get("audience"):
-            args["target_audience"] = [s["audience"]]
-        for key in ("duration_weeks", "max_students"):
-            if s.get(key):
-                args[key] = s[key]
-        summary = f"the {s['level']} track '{s['name']}' in {s['project']}"
-    elif intent == "create_project":
-        args = {"name": s["name"], "description": s["description"]}
-        if s.get("duration_weeks"):
-            args["duration_weeks"] = s["duration_weeks"]
-        if s.get("audience") and len(str(s["audience"])) <= 100:
-            args["target_roles"] = [s["audience"]]
-        summary = f"the project '{s['name']}'"
-    elif intent == "create_course":
-        args = {"title": s["title"], "difficulty_level": s["level"]}
-        description = describe(s.get("covers"), s.get("audience"), None)
-        if description:
-            args["description"] = description
-        if ids.get("track"):
-            args["track_id"] = ids["track"]
-        summary = f"the {s['level']} course '{s['title']}'" + (f" in {s['track']}" if s.get("track") else "")
-    elif intent == "onboard_instructor":
-        args = {"email": s["email"], "project_ids": [ids["project"]] if ids.get("project") else []}
-        if s.get("full_name"):
-            args["full_name"] = s["full_name"]
-        summary = f"an invitation for {s['email']} as an instructor"
-    elif intent == "assign_instructor_to_track":
-        args = {"track_id": ids["track"], "instructor_email": ids.get("member_email") or ids["who"]}
-        summary = f"assigning {args['instructor_email']} to {s['track']}"
-    elif intent == "enroll_students_in_track":
-        args = {"track_id": ids["track"], "student_emails": s["emails"]}
-        summary = f"enrolling {len(s['emails'])} student(s) in {s['track']}"
-    elif intent == "enroll_student_in_course":
-        args = {"course_id": ids["course"], "student_email": s["emails"][0]}
-        summary = f"enrolling {s['emails'][0]} in {s['course']}"
-    elif intent.startswith(("publish_", "delete_")):
-        entity = intent.split("_", 1)[1]
-        args = {f"{entity}_id": ids["target"]}
-        if intent == "delete_project" and s.get("force"):
-            args["force"] = True
-        verb = "publishing" if intent.startswith("publish_") else "deleting"
-        summary = f"{verb} the {entity} '{s['target']}'"
-    else:  # remove_member
-        args = {"membership_id": ids["who"]}
-        summary = f"removing {ids.get('member_email') or s['who']} from the organization"
+    args, summary = proposals.arguments(frame)
     replaces = frame.get("replaces")
     if replaces:
         args[REPLACES_KEY] = replaces

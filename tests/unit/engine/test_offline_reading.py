@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 from typing import Any
 
@@ -390,3 +391,29 @@ def test_a_question_while_a_value_is_asked_is_answered_and_the_request_kept() ->
     answer = plan(request("Cloud Engineering Pathway", provider_state=reply.state, projects=list(PROJECTS)))
     (lookup,) = answer.calls
     assert (lookup.name, lookup.input) == ("find_project", {"name": "Cloud Engineering Pathway"})
+
+
+def test_a_change_builds_on_the_values_the_user_edited_in_the_panel() -> None:
+    state = {
+        "pending": {"id": "offline_1", "kind": "write"},
+        "last": {
+            "intent": "create_track",
+            "slots": {"name": "Docker Basics", "level": "beginner", "project": "Cloud Engineering Pathway"},
+            "ids": {"project": "p-1"},
+        },
+    }
+    edited = {"action_id": "a-1", "decision": "edited", "arguments": {"name": "Docker in Practice"}}
+    req = ModelRequest(
+        system="",
+        messages=[
+            Message(
+                "user",
+                (ToolResultBlock("offline_1", json.dumps(edited)), TextBlock("actually make it advanced")),
+            )
+        ],
+        tools=[ToolSpec(name, "", {}) for name in TOOLS],
+        metadata={"provider_state": state, "projects": list(PROJECTS)},
+    )
+    (write,) = plan(req).calls
+    assert write.input["name"] == "Docker in Practice" and write.input["difficulty_level"] == "advanced"
+    assert write.input["replaces_action_id"] == "a-1"
