@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from app.providers.offline.phrases import (
     ADDING_VERB,
+    ANY_KIND,
     KIND,
     LEVEL_LIKE,
     LEVEL_WORD,
@@ -29,6 +30,7 @@ from app.providers.offline.phrases import (
     level_in,
     mentioned,
     name_after_kind,
+    same_name,
     strip_kind,
     students_cap_in,
     weeks_in,
@@ -207,8 +209,9 @@ def _creation(t: str, projects: Sequence[str]) -> Intent | None:
         "duration_weeks": weeks_in(t),
     }
     if primary == "track":
-        name = explicit_name(t)
+        name = explicit_name(t, projects)
         project = container(t, "project", projects)
+        common["covers"] = _without_container(common["covers"], project)
         subject = None if name else track_subject(t, project)
         return Intent(
             "create_track",
@@ -222,17 +225,36 @@ def _creation(t: str, projects: Sequence[str]) -> Intent | None:
             },
         )
     if primary == "course":
+        track = container(t, "track")
+        common["covers"] = _without_container(common["covers"], track)
         return Intent(
             "create_course",
-            {**common, "title": explicit_name(t) or _course_subject(t), "track": container(t, "track")},
+            {**common, "title": explicit_name(t, projects) or _course_subject(t), "track": track},
         )
     if primary == "project":
-        name = explicit_name(t) or _name_next_to(t, "project") or after(rf"\b{KIND['project']}", t)
+        name = explicit_name(t, projects) or _name_next_to(t, "project") or after(rf"\b{KIND['project']}", t)
         if name and re.match(r"(?:for|on|about|covering|to|that|which|with)\b", name, re.I):
-            common["covers"] = common["covers"] or re.sub(r"^\w+\s+", "", name)
-            name = None  # "a project for Kubernetes training" names no project: it is asked
+            phrase = re.sub(r"^\w+\s+", "", name)  # "a project for Kubernetes training": no name given
+            if not (common["audience"] and same_name(str(common["audience"]), phrase)):
+                common["covers"] = common["covers"] or phrase
+            name = None
         return Intent("create_project", {**common, "name": name})
     return None
+
+
+def _without_container(covers: object, where: str | None) -> str | None:
+    """ "covering Spark to Data Science Foundations" covers Spark: the container is not the topic."""
+    if not covers:
+        return None
+    value = str(covers)
+    if where:
+        value = re.sub(
+            rf"\s+(?:in|into|to|for|under|within|inside|onto)\s+(?:the\s+)?{re.escape(where)}(?:\s+{ANY_KIND})?$",
+            "",
+            value,
+            flags=re.I,
+        )
+    return value or None
 
 
 def track_subject(text: str, project: str | None = None) -> str | None:

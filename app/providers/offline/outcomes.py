@@ -75,6 +75,7 @@ def _executed(last: Mapping[str, Any], payload: Mapping[str, Any]) -> tuple[str,
     s: Mapping[str, Any] = last.get("slots") or {}
     data = payload.get("result")
     message = str(payload.get("message") or "").strip()
+    message = re.sub(r"^The user approved it.*?carried out:\s*", "", message)  # the engine's wording
     if intent == "create_track":
         level = str(s.get("level") or "").capitalize()
         return f"✓ Created '{s.get('name')}' track ({level} level) in {s.get('project')} project.", True
@@ -84,9 +85,10 @@ def _executed(last: Mapping[str, Any], payload: Mapping[str, Any]) -> tuple[str,
         and "successful_enrollments" in data
     ):
         return _enrolled(s, data)
+    if message:  # the tool's own account of what it did ("Published track 'X'.")
+        return f"✓ {message}", True
     summary = last.get("summary")
-    done = f"✓ Done: {summary}." if summary else "✓ Done."
-    return (f"{done} {message}".strip(), True)
+    return (f"✓ Done: {summary}." if summary else "✓ Done."), True
 
 
 def _enrolled(s: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[str, bool]:

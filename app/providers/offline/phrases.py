@@ -148,23 +148,55 @@ def after(pattern: str, text: str) -> str | None:
     return value or None
 
 
-def explicit_name(text: str) -> str | None:
-    """A name the user gave: quoted, or after "called", "named", "call it", "rename it to"."""
+_NAMING = re.compile(
+    r"\b(?:called|named|titled|entitled|name\s+(?:it|that|this)|call\s+(?:it|that|this)"
+    r"|rename\s+(?:it|that|this)(?:\s+to)?|change\s+the\s+(?:name|title)\s+to|title\s+(?:it|that)"
+    r"|(?:name|title)\s+(?:should\s+be|is|to|:))\s+(?:the\s+)?",
+    re.IGNORECASE,
+)
+# Where an unquoted name ends: punctuation, a phrase about something else (what it covers, for
+# whom, how long), a change of subject, or a container ("in the X project", "under <a project>").
+_NAME_END = (
+    r"\s*[,;!?()]|\.(?:\s|$)|\s+(?:covering|about|aimed|targeted|targeting|lasting|starting|running|with|that"
+    r"|which|teaching|focused|focusing|instead|please|at\s+(?:the\s+)?(?:beginner|intermediate|advanced|\w+[- ]level))\b"
+    rf"|\s+for\s+(?:[\w'-]+\s+){{0,5}}?(?:{PEOPLE})\b|\s+for\s+\d|\s+\d+[- ]?(?:weeks?|months?)\b"
+    r"|\s+and\s+(?:make|set|call|name|give|enrol|enroll|add|publish|assign|then|also|put|level)\b"
+    r"|\s+(?:in|into|to|under|within|inside|onto)\s+(?:the\s+)?(?:[\w&'-]+\s+){0,6}?"
+    r"(?:project|program|programme|track|course)s?\b"
+    r"|\s+(?:under|within|inside|onto)\s"
+)
+
+
+def explicit_name(text: str, known: Iterable[str] = ()) -> str | None:
+    """A name the user gave: quoted, or after "called", "named", "call it", "rename it to". An
+    unquoted one keeps its small words ("Intro to Terraform", "Kubernetes in Depth") and ends where
+    the sentence moves on: "..., in <a known project>", "for new analysts", "covering ...", "6 weeks"."""
     found = quoted(text)
     if found:
         return found
-    return after(
-        r"\b(?:called|named|titled|entitled|name\s+(?:it|that|this)|call\s+(?:it|that|this)"
-        r"|rename\s+(?:it|that|this)(?:\s+to)?|change\s+the\s+(?:name|title)\s+to|title\s+(?:it|that)"
-        r"|(?:name|title)\s+(?:should\s+be|is|to|:))",
-        text,
+    m = _NAMING.search(text)
+    if not m:
+        return None
+    rest = text[m.end() :]
+    ends = [_NAME_END]
+    names = sorted({k for k in known if k}, key=len, reverse=True)
+    if names:
+        alternatives = "|".join(r"\s+".join(re.escape(w) for w in k.split()) for k in names)
+        ends.append(
+            rf"\s+(?:in|into|to|for|under|within|inside|onto|of|as\s+part\s+of)\s+(?:the\s+)?(?:{alternatives})\b"
+        )
+    cut = min(
+        (e.start() for e in (re.search(end, rest, re.IGNORECASE) for end in ends) if e), default=len(rest)
     )
+    value = clean_name(rest[:cut])
+    value = re.sub(rf"\s+{ANY_KIND}$", "", value, flags=re.IGNORECASE)
+    return value or None
 
 
-def without_names(text: str) -> str:
+def without_names(text: str, known: Iterable[str] = ()) -> str:
     """The text without the name the user gave, so words inside a name ("Advanced Networking")
     are not read as a level or a container."""
-    name = explicit_name(text)
+    name = explicit_name(text, known)
     return text.replace(name, " ") if name else text
 
 

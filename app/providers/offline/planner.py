@@ -85,7 +85,10 @@ EDITED_SLOTS = {
     "max_students": "max_students",
     "student_emails": "emails",
 }
-MIN_DESCRIPTION = 10  # the platform's minimum for a project description
+MIN_DESCRIPTION = 10
+THANKS = re.compile(
+    r"^\W*(?:thanks?|thank you|thx|cheers|great|perfect|ok(?:ay)?|cool|got it)\W*$", re.I
+)  # the platform's minimum for a project description
 
 
 @dataclass
@@ -137,8 +140,10 @@ def plan(request: ModelRequest) -> Reply:
         result = _result_for(pending, results)
         state = _after_proposal(state, result)
         if not message:
-            if result is not None and result.is_error:
-                return Reply(f"I could not propose that: {result.content}", state=_keep(state))
+            if result is not None and result.is_error:  # checked before proposing: it would fail
+                reason = re.sub(r"^Not proposed:\s*", "", result.content).rstrip(". ")
+                text = f"\n\nBut the platform would refuse it, so nothing was proposed: {reason}."
+                return Reply(text, state=_keep(state))
             return Reply("It is waiting for your approval.", state=_keep(state))
     elif results and pending:
         return _on_result(state, results, env)
@@ -198,11 +203,18 @@ def _on_message(state: dict[str, Any], text: str, env: Env) -> Reply:
     intent = detect(text, env.projects)
     frame = state.get("frame")
     last = state.get("last")
+    if THANKS.match(text) and not frame:
+        waiting = last and last.get("action_id") and not last.get("decided")
+        extra = " The proposal waits for your decision in the panel." if waiting else ""
+        return Reply(f"You're welcome.{extra}", state=_keep(state))
     if intent.name == "cancel":
         waiting = last and last.get("action_id") and not last.get("decided")
         extra = " The proposal already shown still waits in the panel: reject it there." if waiting else ""
         return Reply(f"OK, I dropped that request. Nothing was changed.{extra}", state=_keep(state))
     asking = intent.name == "question" and bool(QUESTION_START.match(text.strip()))
+    if frame and intent.name == frame["intent"] and intent.slots.get(str(frame.get("awaiting"))):
+        frame = None  # the same request again, complete this time: it starts over
+        state = {k: v for k, v in state.items() if k != "frame"}
     if (
         frame
         and frame.get("awaiting")
@@ -223,8 +235,11 @@ def _on_message(state: dict[str, Any], text: str, env: Env) -> Reply:
         last
         and last.get("intent") in NEEDS
         and not last.get("decided")
-        and slots.is_revision(text)
         and (intent.name in ("unknown", "question", last["intent"]) or not intent.slots)
+        and (
+            slots.is_revision(text)
+            or (intent.name == "unknown" and slots.read(text, last["intent"], env.projects))
+        )
     ):
         return _revise(last, text, intent, env, state)
     if intent.name == "count" or (intent.name in SCOPED and intent.slots.get("scope")):
@@ -243,10 +258,21 @@ def _on_message(state: dict[str, Any], text: str, env: Env) -> Reply:
 def _answers(frame: Mapping[str, Any], text: str, env: Env) -> bool:
     """A message that reads as a new request may still be the answer that was asked for ("in the
     Cloud Engineering Pathway project", "make it intermediate")."""
-    reading = slots.read(text, frame["intent"], env.projects, frame.get("awaiting"))
+    reading = slots.read(text, frame["intent"], env.projects)  # values it states, not a bare answer
     return str(frame.get("awaiting")) in reading.values or (
         frame.get("awaiting") == "level" and reading.invalid_level is not None
     )
+
+
+def _derive_description(values: dict[str, Any]) -> None:
+    """A project's description from what the user said it covers (for whom, how long); without
+    what it covers there is none yet, and it is asked."""
+    if not values.get("covers"):
+        return
+    described = describe(values.get("covers"), values.get("audience"), values.get("duration_weeks"))
+    if len(described) >= MIN_DESCRIPTION:
+        values["description"] = described
+        values["description_derived"] = True
 
 
 def _unclear_choice(frame: Mapping[str, Any], text: str) -> str | None:
@@ -272,9 +298,7 @@ def _new_frame(name: str, intent: Intent) -> dict[str, Any]:
     if invalid:
         frame["invalid_level"] = invalid
     if name == "create_project" and not values.get("description"):
-        described = describe(values.get("covers"), values.get("audience"), values.get("duration_weeks"))
-        if len(described) >= MIN_DESCRIPTION:
-            values["description"] = described
+        _derive_description(values)
     return frame
 
 
@@ -318,6 +342,14 @@ def _apply(frame: dict[str, Any], reading: slots.Reading) -> None:
         frame.pop("invalid_level", None)
     if reading.other:
         frame["other"] = reading.other
+    if (
+        frame["intent"] == "create_project"
+        and {"covers", "audience", "duration_weeks"} & set(reading.values)
+        and (s.get("description_derived") or not s.get("description"))
+    ):
+        _derive_description(s)
+    if "description" in reading.values:
+        s.pop("description_derived", None)  # their own words now
     if frame["intent"] == "create_track" and s.get("subject") and not s.get("name_given"):
         s["name"] = suggested_track_name(str(s["subject"]), s.get("level"))
 
@@ -340,9 +372,12 @@ def _revise(last: Mapping[str, Any], text: str, intent: Intent, env: Env, state:
                 reading.values.setdefault(key, value)
         if intent.slots.get("level_invalid"):
             reading.invalid_level = str(intent.slots["level_invalid"])
+    adding = re.search(r"\b(?:also|too|as well|plus|in addition|another)\b", text, re.I)
+    if adding and "emails" in reading.values and frame["slots"].get("emails"):
+        reading.values["emails"] = list(dict.fromkeys([*frame["slots"]["emails"], *reading.values["emails"]]))
     if not reading:
         return Reply(
-            f"What should I change in the proposal ({last.get('summary')})? For example "
+            f"What should I change in the proposal (to {last.get('summary')})? For example "
             '"make it advanced", "call it ... instead" or "in the other project".',
             state=_keep(state),
         )
@@ -488,6 +523,12 @@ def _on_result(state: dict[str, Any], results: list[ToolResultBlock], env: Env) 
             frame["ids"]["member_email"] = str(choice.get("email", ""))
         frame.pop("candidates", None)
         return _advance(frame, env, state)
+    if not exact and frame["intent"] == "count" and slot == "scope":
+        tried = [*frame.get("tried", []), kind]
+        untried = [k for k in ("project", "track", "course") if k not in tried]
+        if untried:  # "how many courses are in Frontend Fundamentals": not a project, maybe a track
+            frame["tried"], frame["kind"] = tried, untried[0]
+            return _lookup(frame, slot, untried[0], wanted, env, state)
     frame["awaiting"] = slot
     offered = exact or rows[:5]
     frame["candidates"] = {
@@ -534,9 +575,9 @@ def _propose(frame: dict[str, Any], state: Mapping[str, Any]) -> Reply:
     call = ToolUseBlock(_call_id(), intent, args)
     destructive = intent.startswith("delete_") or intent == "remove_member"
     text = (
-        f"I've prepared {summary}."
+        f"I propose to {summary}."
         + (" It replaces the earlier proposal, which can no longer be approved." if replaces else "")
-        + " Please review the preview and approve it"
+        + " Review the preview, then approve or reject it"
         + (" (this deletes data: you'll be asked to type its name)." if destructive else ".")
     )
     last = {"intent": intent, "slots": s, "ids": ids, "summary": summary}

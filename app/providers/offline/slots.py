@@ -86,7 +86,7 @@ def read(text: str, intent: str, projects: Sequence[str], awaiting: str | None =
     known = mentioned(t, projects)
     plain = re.sub(re.escape(known), " ", t, flags=re.I) if known else t  # "Advanced Analytics" is a name
     name_slot = NAME_SLOT.get(intent)
-    name = explicit_name(t)
+    name = explicit_name(t, projects)
     if name and name_slot:
         values[name_slot] = strip_kind(name) or name
     if intent in LEVELLED:
@@ -128,25 +128,16 @@ def read(text: str, intent: str, projects: Sequence[str], awaiting: str | None =
 
 def _bare(text: str, slot: str) -> Any:
     """A whole answer as the value of one slot ("Data Science Foundations", "the Go track")."""
-    if slot == "description":  # what they said, as they said it ("covering X for Y": as a sentence)
-        covers = _covers_sentence(text)
-        return f"{covers} {_audience_sentence(text)}".strip() if covers else as_sentence(text)
+    if slot == "description":  # the answer to "what will it cover?" is the description, as they said it
+        return as_sentence(
+            re.sub(r"^(?:it|this|that)\s+(?=covers?\b|teach|is\b|will\b)", "", text.strip(), flags=re.I)
+        )
     if slot in ("level", "emails", "email"):
         return None
     value = _FILLER.sub("", text.strip())
     value = strip_kind(clean_name(value)) or ""
     value = re.sub(r"\s+(?:please|thanks|thank you)$", "", value, flags=re.I)
     return value or None
-
-
-def _covers_sentence(text: str) -> str:
-    covers = covers_in(text)
-    return f"Covers {covers}." if covers else ""
-
-
-def _audience_sentence(text: str) -> str:
-    audience = audience_in(text)
-    return f"For {audience}." if audience else ""
 
 
 def pick(text: str, candidates: Sequence[dict[str, str]]) -> dict[str, str] | None:

@@ -17,6 +17,7 @@ from app.providers.offline.planner import plan
 from app.tools.spec import ToolSpec
 
 PROJECTS = ("Data Science Foundations", "Web Development Bootcamp", "Cloud Engineering Pathway")
+CLOUD = "Cloud Engineering Pathway"
 OFFLINE = Path(__file__).resolve().parents[3] / "app" / "providers" / "offline"
 
 
@@ -56,6 +57,22 @@ def test_a_creation_is_read_with_any_verb_and_preposition(text: str) -> None:
 def test_the_kind_word_is_not_part_of_the_name(text: str, intent: str, target: str) -> None:
     got = detect(text, PROJECTS)
     assert (got.name, got.slots["target"]) == (intent, target)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "project"),
+    [
+        ("I want a track called Intro to Terraform in Cloud Engineering Pathway", "Intro to Terraform", CLOUD),
+        ("Create an intermediate track named Kubernetes in Depth under Cloud Engineering Pathway",
+         "Kubernetes in Depth", CLOUD),
+        ("Create a beginner track named Python for Data Science in the Data Science Foundations project",
+         "Python for Data Science", "Data Science Foundations"),
+        ("Add a track called Docker Basics for new hires to Cloud Engineering Pathway", "Docker Basics", CLOUD),
+    ],
+)  # fmt: skip
+def test_an_unquoted_name_keeps_its_small_words(text: str, name: str, project: str) -> None:
+    got = detect(text, PROJECTS)
+    assert (got.slots["name"], got.slots["project"]) == (name, project)
 
 
 # --- levels --------------------------------------------------------------------------------------
