@@ -46,6 +46,7 @@ RESOLVE = {
 ALLOWED_LEVELS = ", ".join(LEVELS[:-1]) + f" or {LEVELS[-1]}"
 QUESTIONS = {
     "name": "What should it be called?",
+    "title": "What should the course be called?",
     "project": "Which project should this belong to?",
     "track": "Which track?",
     "course": "Which course?",
@@ -363,7 +364,7 @@ def _revise(last: Mapping[str, Any], text: str, intent: Intent, env: Env, state:
         "awaiting": None,
         "replaces": last.get("action_id"),
     }
-    reading = slots.read(text, frame["intent"], env.projects)
+    reading = slots.read(text, frame["intent"], env.projects, revising=True)
     if intent.name == frame["intent"]:
         for key, value in intent.slots.items():
             if value and key in ("name", "subject", "level", "project", "track", "title", "emails"):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.providers.offline.phrases import (
+    LEVEL_WORD,
     as_sentence,
     audience_in,
     bare_level,
@@ -78,8 +79,11 @@ def is_revision(text: str) -> bool:
     return bool(REVISION.search(text))
 
 
-def read(text: str, intent: str, projects: Sequence[str], awaiting: str | None = None) -> Reading:
-    """Every value of `intent` the text gives; a bare answer goes to the awaited slot."""
+def read(
+    text: str, intent: str, projects: Sequence[str], awaiting: str | None = None, *, revising: bool = False
+) -> Reading:
+    """Every value of `intent` the text gives; a bare answer goes to the awaited slot. `revising`:
+    the text changes a proposal ("no, I meant X"), so a bare name is the resource it is about."""
     t = " ".join(text.split())
     reading = Reading()
     values = reading.values
@@ -110,6 +114,10 @@ def read(text: str, intent: str, projects: Sequence[str], awaiting: str | None =
         values["email"] = emails[0]
     elif emails and intent in ("assign_instructor_to_track", "remove_member"):
         values["who"] = emails[0]
+    if intent.startswith(("publish_", "delete_")) and revising:
+        target = _revised_target(t, intent.split("_", 1)[1], projects)
+        if target:
+            values["target"] = target
     if intent in CREATES:
         for key, found_value in (
             ("duration_weeks", weeks_in(t)),
@@ -124,6 +132,34 @@ def read(text: str, intent: str, projects: Sequence[str], awaiting: str | None =
         if bare:
             values[awaiting] = bare
     return reading
+
+
+_REVISED = re.compile(
+    r"^\W*(?:(?:actually|no|nope|wait|sorry|oops|rather|i\s+meant|i\s+mean|meant|make\s+(?:it|that)|use|not\s+that"
+    r"(?:\s+one)?|do|delete|publish|remove|drop)\b[\s,.!:;-]*)+",
+    re.IGNORECASE,
+)
+
+
+def _revised_target(text: str, kind: str, projects: Sequence[str]) -> str | None:
+    """ "no, I meant Deep Learning Systems", "actually delete Cloud Engineering Pathway instead": the
+    other resource a publish or delete is about."""
+    if kind == "project":
+        known = mentioned(text, projects)
+        if known:
+            return known
+    name = explicit_name(text, projects)
+    if not name:
+        rest = _REVISED.sub("", text.strip())
+        rest = re.sub(r"\s+(?:instead|please|then)\W*$", "", rest, flags=re.I)
+        name = strip_kind(clean_name(rest))
+    if (
+        not name
+        or LEVEL_WORD.search(name)
+        or re.fullmatch(r"(?:it|this|that|one|(?:the\s+)?other(?:\s+one)?|another(?:\s+one)?)", name, re.I)
+    ):
+        return None
+    return name
 
 
 def _bare(text: str, slot: str) -> Any:

@@ -328,6 +328,11 @@ def test_make_it_advanced_replaces_the_proposal_and_the_old_one_cannot_be_approv
             ("student_emails", [f"chloe.dubois@{NW}"]),
         ),
         (
+            'Please publish the "Scalable Web Architecture" track',
+            "no, I meant Deep Learning Systems",
+            ("preview", "Publish track 'Deep Learning Systems'"),
+        ),
+        (
             f"Enroll ben.carter@{NW} in the Full-Stack JavaScript track",
             f"actually, also add chloe.dubois@{NW}",
             ("student_emails", [f"ben.carter@{NW}", f"chloe.dubois@{NW}"]),

@@ -201,6 +201,20 @@ def test_a_change_to_a_proposal_is_read(text: str, values: dict[str, Any]) -> No
     assert reading.values == values
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "target"),
+    [
+        ("no, I meant Deep Learning Systems", "publish_track", "Deep Learning Systems"),
+        ("actually delete Cloud Engineering Pathway instead", "delete_project", "Cloud Engineering Pathway"),
+        ("sorry, the SQL Basics course", "delete_course", "SQL Basics"),
+        ("no, the other one", "delete_track", None),
+    ],
+)
+def test_a_change_of_target_names_the_other_resource(text: str, intent: str, target: str | None) -> None:
+    assert slots.read(text, intent, PROJECTS, revising=True).values.get("target") == target
+    assert "target" not in slots.read(text, intent, PROJECTS).values  # only when changing a proposal
+
+
 def test_the_other_project_is_a_change_without_a_name() -> None:
     for text in ("no, in the other project", "wrong one: a different project please"):
         reading = slots.read(text, "create_track", PROJECTS)
