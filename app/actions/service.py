@@ -409,11 +409,12 @@ class ActionService:
         if isinstance(usable, str):
             return self._end_unusable(user, action, usable)
         tool, args = usable
-        plan = self._plan(ctx, tool, args)  # fresh lookups: the world may have changed since
-        if isinstance(plan, Decision):
-            return self._fail(action, user, f"Refused at execution: {plan.reason}", retryable=False)
-        ctx.idempotency_key = action.idempotency_key
+        ctx.stage = "execute"  # permissions and scope again; what the platform decides, it decides
         try:
+            plan = self._plan(ctx, tool, args)  # fresh lookups: the world may have changed since
+            if isinstance(plan, Decision):
+                return self._fail(action, user, f"Refused at execution: {plan.reason}", retryable=False)
+            ctx.idempotency_key = action.idempotency_key
             result = tool.run(ctx, args)
         except PlatformError as exc:
             return self._fail(action, user, exc.describe(), retryable=exc.retryable, status=exc.status)
@@ -421,6 +422,7 @@ class ActionService:
             return self._fail(action, user, f"{type(exc).__name__}: {exc}", retryable=True)
         finally:
             ctx.idempotency_key = None
+            ctx.stage = "propose"
         self.store.actions.transition(
             action.id,
             "executing",

@@ -58,6 +58,10 @@ class ToolContext:
     platform: PlatformClient
     search: Callable[[str, int], list[dict[str, Any]]] | None = None
     idempotency_key: str | None = None  # set when an approved action executes
+    stage: Literal["propose", "execute"] = "propose"
+    """"execute" while an approved action is re-planned and run: the checks made before proposing
+    (is the track still a draft? is it published yet?) are then the platform's alone, so a retry
+    whose first attempt went through gets the platform's replayed answer instead of a refusal."""
 
 
 @dataclass(frozen=True)

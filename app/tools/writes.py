@@ -47,15 +47,18 @@ def _count(target: str, what: str, before: Any, added: int, *, up_to: bool = Fal
     return Change(target, what, before, f"up to {before + added}" if up_to else before + added)
 
 
-def _refuse_unless(condition: bool, reason: str) -> None:
-    """A check made before proposing: what the platform would refuse is never proposed."""
-    if not condition:
+def _refuse_unless(ctx: ToolContext, condition: bool, reason: str) -> None:
+    """A check made before proposing: what the platform would refuse is never proposed. Not made
+    again at execution (see ToolContext.stage): the action itself may have changed what it checks."""
+    if ctx.stage == "propose" and not condition:
         raise ValueError(reason)
 
 
 def _members(ctx: ToolContext) -> dict[str, dict[str, Any]] | None:
     """The organization's members by email, or None when the user may not list them (then the
     platform alone checks who can be enrolled)."""
+    if ctx.stage != "propose":
+        return None
     try:
         rows = ctx.platform.list_all(f"/rbac/organizations/{org_of(ctx)}/members")
     except PlatformError as exc:
@@ -179,6 +182,7 @@ def plan_publish_track(ctx: ToolContext, a: TrackRef) -> Plan:
     track = _track(ctx, a.track_id)
     status = track.get("status")
     _refuse_unless(
+        ctx,
         status in (None, "draft"),
         f"track '{track.get('name', a.track_id)}' is {status}: only a draft track can be published",
     )
@@ -206,6 +210,7 @@ def plan_enroll_track(ctx: ToolContext, a: EnrollInTrack) -> Plan:
     name = track.get("name", a.track_id)
     status = track.get("status")
     _refuse_unless(
+        ctx,
         status in (None, "active"),
         f"track '{name}' is {status}: students can only be enrolled in a published track. "
         "Publish it first, then enroll them",
@@ -213,13 +218,14 @@ def plan_enroll_track(ctx: ToolContext, a: EnrollInTrack) -> Plan:
     emails = [str(e) for e in a.student_emails]
     problems = _not_students(ctx, emails)
     _refuse_unless(
+        ctx,
         len(problems) < len(emails),
         "none of these can be enrolled: " + "; ".join(f"{e} ({why})" for e, why in problems.items()),
     )
     able = len(emails) - len(problems)
     cap, enrolled = track.get("max_students"), track.get("enrollment_count")
     seats = cap - enrolled if isinstance(cap, int) and isinstance(enrolled, int) else None
-    _refuse_unless(seats is None or seats > 0, f"track '{name}' is full ({cap} students)")
+    _refuse_unless(ctx, seats is None or seats > 0, f"track '{name}' is full ({cap} students)")
     shown = ", ".join(emails[:5]) + (f" and {len(emails) - 5} more" if len(emails) > 5 else "")
     fails = "; ".join(f"{e} ({why})" for e, why in problems.items())
     warning = f". Will fail: {fails}" if fails else ""
@@ -265,11 +271,12 @@ def plan_assign_instructor(ctx: ToolContext, a: AssignInstructor) -> Plan:
     members = _members(ctx)
     if members is not None:
         member = members.get(str(a.instructor_email).casefold())
-        _refuse_unless(member is not None, f"{a.instructor_email} is not a member of your organization")
+        _refuse_unless(ctx, member is not None, f"{a.instructor_email} is not a member of your organization")
         assert member is not None
         role = str(member.get("role_type", "member")).replace("_", " ")
-        _refuse_unless(role == "instructor", f"{a.instructor_email} is a {role}, not an instructor")
+        _refuse_unless(ctx, role == "instructor", f"{a.instructor_email} is a {role}, not an instructor")
         _refuse_unless(
+            ctx,
             member.get("email_verified") is not False,
             f"{a.instructor_email} has not verified their email yet; instructors can be assigned once verified",
         )
@@ -382,13 +389,15 @@ def plan_publish_course(ctx: ToolContext, a: CourseRef) -> Plan:
     """Checked before proposing: not published yet, has a description, and an instructor owns it."""
     course = _course(ctx, a.course_id)
     title = course.get("title", a.course_id)
-    _refuse_unless(not course.get("is_published"), f"course '{title}' is already published")
+    _refuse_unless(ctx, not course.get("is_published"), f"course '{title}' is already published")
     _refuse_unless(
+        ctx,
         bool(str(course.get("description") or "").strip()),
         f"course '{title}' has no description, and the platform publishes a course only with one: "
         "add a description first",
     )
     _refuse_unless(
+        ctx,
         ctx.user.can(("manage_courses",)) or str(course.get("instructor_id")) == str(ctx.user.user_id),
         f"instructors can only publish their own courses, and '{title}' is not yours: "
         "its instructor or an organization admin can publish it",
@@ -415,11 +424,14 @@ def plan_enroll_course(ctx: ToolContext, a: EnrollInCourse) -> Plan:
     course = _course(ctx, a.course_id)
     title = course.get("title", a.course_id)
     _refuse_unless(
+        ctx,
         course.get("is_published") is not False,
         f"course '{title}' is not published: students can only be enrolled once it is. Publish it first",
     )
     problems = _not_students(ctx, [str(a.student_email)])
-    _refuse_unless(not problems, "; ".join(f"{e} cannot be enrolled: {why}" for e, why in problems.items()))
+    _refuse_unless(
+        ctx, not problems, "; ".join(f"{e} cannot be enrolled: {why}" for e, why in problems.items())
+    )
     return Plan(
         f"Enroll {a.student_email} in course '{course.get('title', a.course_id)}'",
         scope=[(f"course {course.get('title')}", course.get("organization_id"))],
@@ -443,6 +455,7 @@ def plan_publish_project(ctx: ToolContext, a: ProjectRef) -> Plan:
     project = _project(ctx, a.project_id)
     status = project.get("status")
     _refuse_unless(
+        ctx,
         status in (None, "draft"),
         f"project '{project.get('name', a.project_id)}' is {status}: only a draft project can be published",
     )
