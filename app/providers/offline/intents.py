@@ -99,6 +99,7 @@ COUNTED = {
     "user": "members",
     "admin": "members",
 }
+WHOLE = re.compile(r"^(?:total|all|general|our|my|the org|organi[sz]ation|the platform|us|here)\b", re.I)
 INSTRUCTOR_WORD = re.compile(r"\b(instructors?|teachers?|teach(es|ing)?|lecturers?|tutors?)\b", re.I)
 
 
@@ -330,7 +331,10 @@ def _scope(rest: str, what: str | None, projects: Sequence[str]) -> tuple[str, s
     default = (
         "project" if what == "tracks" else ("track" if what in ("students", "instructors") else "project")
     )
-    loose = _owner(rest, None) or container(" " + rest, default, projects) or _loose(rest)
+    # "enrolled in Python for Data Analysis?": to the end, small words and all
+    loose = _owner(rest, None) or _loose(rest) or container(" " + rest, default, projects)
+    if loose and WHOLE.match(loose):
+        loose = None
     return default, loose
 
 
@@ -353,9 +357,7 @@ def _loose(rest: str) -> str | None:
     if not m:
         return None
     name = strip_kind(m.group(1))
-    if not name or re.match(
-        r"^(?:total|all|general|our|my|the org|organi[sz]ation|the platform)\b", name, re.I
-    ):
+    if not name or WHOLE.match(name):
         return None
     return name
 

@@ -264,6 +264,7 @@ def test_a_track_description_and_audience_come_from_the_request(
         ("how many courses does the Applied Machine Learning track have", "has 2 courses"),
         ("How many students are enrolled in the Frontend Fundamentals track?", "has 4 enrolled students"),
         ("How many courses are in Frontend Fundamentals?", "has 2 courses"),  # not a project: a track
+        ("How many students are enrolled in Python for Data Analysis?", "has 4 enrolled students"),
         ("how many tracks are there?", "Your organization has {org} tracks"),
     ],
 )

@@ -169,6 +169,12 @@ def test_what_a_project_covers_for_whom_and_how_long_is_read(
             "track",
             "Frontend Fundamentals",
         ),
+        (
+            "How many students are enrolled in Python for Data Analysis?",
+            "students",
+            "track",
+            "Python for Data Analysis",
+        ),
     ],
 )
 def test_a_count_keeps_its_scope(text: str, what: str, kind: str, scope: str) -> None:
@@ -177,7 +183,14 @@ def test_a_count_keeps_its_scope(text: str, what: str, kind: str, scope: str) ->
     assert (got.slots["what"], got.slots["scope_kind"], got.slots["scope"]) == (what, kind, scope)
 
 
-@pytest.mark.parametrize("text", ["how many tracks are there?", "What's the total number of tracks?"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how many tracks are there?",
+        "What's the total number of tracks?",
+        "how many tracks are there in total?",
+    ],
+)
 def test_a_count_without_scope_is_the_organizations(text: str) -> None:
     got = detect(text, PROJECTS)
     assert got.name == "organization_summary" and got.slots["what"] == "tracks"
