@@ -12,6 +12,9 @@ here and every rule is checked here, whoever calls:
 - an action whose tool no longer exists, or whose stored arguments no longer validate, ends
   "failed" with the reason (never stuck in "executing");
 - two approvals race on one conditional UPDATE: exactly one executes;
+- a proposal may replace a waiting one of the same user and conversation (the user changed their
+  mind before approving: "actually make it advanced"); the earlier one then ends "expired" with
+  the reason, so approving it runs nothing;
 - before executing, the permission and the organization of every resource are checked again,
   from fresh platform lookups; the model's word is never taken for either;
 - execution sends the action's idempotency key, so a retry after a timeout or a 500 cannot create
@@ -147,17 +150,43 @@ class ActionService:
         self._audit(
             "proposed", user, conversation_id, action.id, {"tool": tool.name, "preview": plan.preview}
         )
+        replaced = self._supersede(user, conversation_id, args.replaces, action) if args.replaces else ""
         confirm = (
             f" Because it deletes data, the user must also type {plan.confirm_name!r} to confirm."
             if plan.confirm_name
             else ""
         )
         message = (
-            f"Proposed action {action.id[:8]}: {plan.preview}. It has NOT been carried out: it waits for the "
-            f"user's approval in the assistant's panel.{confirm} Tell the user what you proposed and stop."
+            f"Proposed action {action.id}: {plan.preview}. It has NOT been carried out: it waits for the "
+            f"user's approval in the assistant's panel.{confirm}{replaced} Tell the user what you proposed "
+            "and stop."
         )
         payload = {"action_id": action.id, "status": "pending_approval", "preview": plan.preview}
         return Proposal(action, ToolResult.success(payload, message))
+
+    def _supersede(self, user: UserContext, conversation_id: str, old_id: str, new: PendingActionData) -> str:
+        """End the waiting proposal `old_id` that `new` replaces, so approving it cannot run the old
+        arguments. It ends "expired" (the status every reader already treats as "can no longer be
+        approved, nothing was done") with the reason naming its replacement, audited as expired with
+        the action that superseded it.
+        Only the user's own waiting action of the same conversation can be replaced; otherwise the
+        new proposal stands alone and the model is told why the old one was not touched."""
+        old = self.store.actions.get(old_id)
+        if old is None or old.user_id != user.user_id or old.conversation_id != conversation_id:
+            return f" (No waiting proposal {old_id!r} of this conversation was replaced.)"
+        if old.id == new.id:
+            return ""
+        reason = f"superseded by action {new.id}: {new.preview}"
+        if not self.store.actions.transition(
+            old.id, "pending", "expired", decided_at=self.clock(), decided_by=user.user_id, reason=reason
+        ):
+            current = self.store.actions.get(old.id)
+            state = _state(current.status) if current else "no longer exists"
+            return f" The earlier proposal {old.id} was not replaced: it {state}."
+        self._audit(
+            "expired", user, conversation_id, old.id, {"superseded_by": new.id, "preview": new.preview}
+        )
+        return f" It replaces the earlier proposal {old.id} ({old.preview}), which can no longer be approved."
 
     def _plan(self, ctx: ToolContext, tool: Tool, args: ToolInput) -> Plan | Decision:
         """The tool's plan if the policy allows it, else the refusal with its reason."""
@@ -380,11 +409,12 @@ class ActionService:
         if isinstance(usable, str):
             return self._end_unusable(user, action, usable)
         tool, args = usable
-        plan = self._plan(ctx, tool, args)  # fresh lookups: the world may have changed since
-        if isinstance(plan, Decision):
-            return self._fail(action, user, f"Refused at execution: {plan.reason}", retryable=False)
-        ctx.idempotency_key = action.idempotency_key
+        ctx.stage = "execute"  # permissions and scope again; what the platform decides, it decides
         try:
+            plan = self._plan(ctx, tool, args)  # fresh lookups: the world may have changed since
+            if isinstance(plan, Decision):
+                return self._fail(action, user, f"Refused at execution: {plan.reason}", retryable=False)
+            ctx.idempotency_key = action.idempotency_key
             result = tool.run(ctx, args)
         except PlatformError as exc:
             return self._fail(action, user, exc.describe(), retryable=exc.retryable, status=exc.status)
@@ -392,6 +422,7 @@ class ActionService:
             return self._fail(action, user, f"{type(exc).__name__}: {exc}", retryable=True)
         finally:
             ctx.idempotency_key = None
+            ctx.stage = "propose"
         self.store.actions.transition(
             action.id,
             "executing",

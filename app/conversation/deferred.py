@@ -71,6 +71,9 @@ def payload(action: PendingActionData, proposed_digest: str, now: datetime) -> d
     elif status == "rejected":
         out.update(decision="rejected", reason=action.reason or "no reason given")
         out["message"] = "The user rejected it; nothing was changed."
+    elif status == "expired" and (action.reason or "").startswith("superseded"):
+        out.update(decision="expired", reason=action.reason)
+        out["message"] = f"It was replaced by a newer proposal ({action.reason}); nothing was changed."
     elif status == "expired" or action.is_expired(now):
         out["decision"] = "expired"
         out["message"] = "Nobody approved it before it expired; nothing was changed."

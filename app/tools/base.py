@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from app.permissions.policy import UserContext
 from app.platform.client import PlatformClient
@@ -21,12 +21,33 @@ from app.tools.spec import ToolSpec
 
 Risk = Literal["read", "write", "destructive"]
 MAX_RESULT_CHARS = 6000
+REPLACES_KEY = "replaces_action_id"
+"""A write call may name the waiting proposal it replaces (the user changed their mind before
+approving): the earlier one then ends, so approving it cannot run the old arguments. It is not one
+of the tool's arguments: it is never stored with them, digested, shown in an edit form or sent to
+the platform."""
+REPLACES_SCHEMA = {
+    "type": "string",
+    "description": "Only when this call changes a proposal still waiting for approval (the user "
+    "asked for something different before approving it): that proposal's action_id. The earlier "
+    "proposal is then withdrawn and cannot be approved any more.",
+}
 
 
 class ToolInput(BaseModel):
     """Base of every tool input: unknown fields are an error the model is told about."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    _replaces: str | None = PrivateAttr(default=None)
+
+    @property
+    def replaces(self) -> str | None:
+        """The waiting proposal this call replaces (see REPLACES_KEY), if any."""
+        return self._replaces
+
+    def replacing(self, action_id: str | None) -> ToolInput:
+        self._replaces = action_id
+        return self
 
 
 @dataclass
@@ -37,6 +58,10 @@ class ToolContext:
     platform: PlatformClient
     search: Callable[[str, int], list[dict[str, Any]]] | None = None
     idempotency_key: str | None = None  # set when an approved action executes
+    stage: Literal["propose", "execute"] = "propose"
+    """"execute" while an approved action is re-planned and run: the checks made before proposing
+    (is the track still a draft? is it published yet?) are then the platform's alone, so a retry
+    whose first attempt went through gets the platform's replayed answer instead of a refusal."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +152,8 @@ class Tool:
             "write": " Changes data: it is proposed to the user, who approves it before it runs.",
             "destructive": " Deletes data: the user must approve it and type the resource's name.",
         }[self.risk]
+        if self.needs_approval:
+            schema["properties"][REPLACES_KEY] = dict(REPLACES_SCHEMA)
         return ToolSpec(self.name, self.description + risk_note, schema)
 
 

@@ -56,6 +56,17 @@ def best_matches(
     return [row for _, row in scored[:limit]]
 
 
+def same_name(a: object, b: object) -> bool:
+    """Equal the way the platform compares names: case and spacing do not count."""
+    return " ".join(str(a).split()).casefold() == " ".join(str(b).split()).casefold()
+
+
+def flagged(rows: Iterable[Mapping[str, Any]], key: str, query: str, *keys: str) -> list[dict[str, Any]]:
+    """The rows with `exact_match`: whether the name is the one asked for, or only a similar one
+    (which must never be acted on without the user confirming it)."""
+    return [{**pick(r, *keys), "exact_match": same_name(r.get(key, ""), query)} for r in rows]
+
+
 # --- search ----------------------------------------------------------------------------------
 class SearchDocs(ToolInput):
     query: str = Field(min_length=2, max_length=500, description="What to look for, in plain words")
@@ -91,7 +102,9 @@ class FindByName(ToolInput):
 
 def find_project(ctx: ToolContext, args: FindByName) -> ToolResult:
     rows = ctx.platform.list_all(f"/organizations/{org_of(ctx)}/projects")
-    found = [pick(r, "id", "name", "status", "track_count") for r in best_matches(args.name, rows, "name")]
+    found = flagged(
+        best_matches(args.name, rows, "name"), "name", args.name, "id", "name", "status", "track_count"
+    )
     if not found:
         names = ", ".join(str(r["name"]) for r in rows[:20]) or "none yet"
         return ToolResult.success(
@@ -123,10 +136,10 @@ class FindTrack(ToolInput):
 def find_track(ctx: ToolContext, args: FindTrack) -> ToolResult:
     rows = ctx.platform.list_all("/tracks/", project_id=args.project_id)
     found = best_matches(args.name, rows, "name")
-    keys = ("id", "name", "project_id", "difficulty_level", "status")
+    keys = ("id", "name", "project_id", "difficulty_level", "status", "enrollment_count", "instructor_count")
     if not found:
         return ToolResult.success([], f"No track matches {args.name!r}.")
-    return ToolResult.success([pick(r, *keys) for r in found])
+    return ToolResult.success(flagged(found, "name", args.name, *keys))
 
 
 # --- courses ---------------------------------------------------------------------------------
@@ -155,7 +168,8 @@ def find_course(ctx: ToolContext, args: FindCourse) -> ToolResult:
     found = best_matches(args.title, rows, "title")
     if not found:
         return ToolResult.success([], f"No course matches {args.title!r}.")
-    return ToolResult.success([pick(r, "id", "title", "track_id", "is_published") for r in found])
+    keys = ("id", "title", "track_id", "is_published", "instructor_id")
+    return ToolResult.success(flagged(found, "title", args.title, *keys))
 
 
 # --- members ---------------------------------------------------------------------------------
@@ -181,7 +195,16 @@ def find_member(ctx: ToolContext, args: FindMember) -> ToolResult:
     keys = ("membership_id", "user_id", "email", "full_name", "role_type", "status", "email_verified")
     if not found:
         return ToolResult.success([], f"No member matches {args.name_or_email!r}.")
-    return ToolResult.success([pick(r, *keys) for r in found])
+    return ToolResult.success(
+        [
+            {
+                **pick(r, *keys),
+                "exact_match": same_name(r.get("email", ""), query)
+                or same_name(r.get("full_name", ""), query),
+            }
+            for r in found
+        ]
+    )
 
 
 # --- analytics -------------------------------------------------------------------------------
@@ -201,6 +224,75 @@ def course_summary(ctx: ToolContext, args: CourseId) -> ToolResult:
     return ToolResult.success(ctx.platform.get(f"/analytics/courses/{args.course_id}/summary"))
 
 
+class CountIn(ToolInput):
+    project_id: str | None = Field(None, description="Count within this project (find_project)")
+    track_id: str | None = Field(None, description="Count within this track (find_track)")
+    course_id: str | None = Field(None, description="Count within this course (find_course)")
+
+
+def _by_status(rows: Iterable[Mapping[str, Any]], key: str = "status") -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    total = 0
+    for row in rows:
+        value = row.get(key)
+        label = ("published" if value else "unpublished") if isinstance(value, bool) else str(value)
+        counts[label] = counts.get(label, 0) + 1
+        total += 1
+    return {"total": total, "by_status": counts}
+
+
+def _sum(rows: Iterable[Mapping[str, Any]], key: str) -> int:
+    return sum(int(r.get(key) or 0) for r in rows)
+
+
+def resource_counts(ctx: ToolContext, args: CountIn) -> ToolResult:
+    """What one project, track or course holds: "how many tracks does X have" is answered for X,
+    not for the whole organization."""
+    given = [
+        (k, v)
+        for k, v in (("project", args.project_id), ("track", args.track_id), ("course", args.course_id))
+        if v
+    ]
+    if len(given) != 1:
+        raise ValueError("give exactly one of project_id, track_id or course_id")
+    kind, rid = given[0]
+    if kind == "project":
+        project = ctx.platform.get(f"/projects/{rid}")
+        tracks = ctx.platform.list_all("/tracks/", project_id=rid)
+        data: dict[str, Any] = {
+            "scope": "project",
+            "id": rid,
+            "name": project.get("name"),
+            "status": project.get("status"),
+            "tracks": _by_status(tracks),
+            "courses": _sum(tracks, "course_count"),
+            "track_enrollments": _sum(tracks, "enrollment_count"),
+            "instructor_assignments": _sum(tracks, "instructor_count"),
+        }
+    elif kind == "track":
+        track = ctx.platform.get(f"/tracks/{rid}")
+        courses = ctx.platform.list_all("/courses", organization_id=ctx.user.organization_id, track_id=rid)
+        data = {
+            "scope": "track",
+            "id": rid,
+            "name": track.get("name"),
+            "status": track.get("status"),
+            "courses": _by_status(courses, "is_published"),
+            "track_enrollments": track.get("enrollment_count"),
+            "instructors": track.get("instructor_count"),
+        }
+    else:
+        course = ctx.platform.get(f"/courses/{rid}")
+        data = {
+            "scope": "course",
+            "id": rid,
+            "name": course.get("title"),
+            "status": "published" if course.get("is_published") else "unpublished",
+            "enrollments": course.get("enrollment_count"),
+        }
+    return ToolResult.success(data)
+
+
 LOOKUP_TOOLS = [
     Tool(
         "search_docs",
@@ -209,17 +301,24 @@ LOOKUP_TOOLS = [
         SearchDocs, "read", (), search_docs,
     ),
     Tool("list_projects", "List the projects of the user's organization.", ListProjects, "read", PROJECT_VIEW, list_projects),
-    Tool("find_project", "Find projects by (part of) their name; returns ids.", FindByName, "read", PROJECT_VIEW, find_project),
+    Tool("find_project", "Find projects by (part of) their name; returns ids. A row with exact_match false only has a similar name: ask the user before acting on it.", FindByName, "read", PROJECT_VIEW, find_project),
     Tool("list_tracks", "List learning tracks, optionally of one project.", ListTracks, "read", TRACK_VIEW, list_tracks),
-    Tool("find_track", "Find learning tracks by name; returns ids.", FindTrack, "read", TRACK_VIEW, find_track),
+    Tool("find_track", "Find learning tracks by name; returns ids. A row with exact_match false only has a similar name: ask the user before acting on it.", FindTrack, "read", TRACK_VIEW, find_track),
     Tool("list_courses", "List the organization's courses.", ListCourses, "read", ("view_courses",), list_courses),
-    Tool("find_course", "Find courses by title; returns ids.", FindCourse, "read", ("view_courses",), find_course),
+    Tool("find_course", "Find courses by title; returns ids. A row with exact_match false only has a similar title: ask the user before acting on it.", FindCourse, "read", ("view_courses",), find_course),
     Tool("list_members", "List members (admins, instructors, students) of the organization.", ListMembers, "read", ("view_instructors",), list_members),
     Tool("find_member", "Find a member by name or email; returns membership and user ids.", FindMember, "read", ("view_instructors",), find_member),
     Tool(
         "organization_summary",
         "Counts of the organization's projects, tracks, courses, members and enrollments by status.",
         NoInput, "read", ("view_student_progress",), organization_summary,
+    ),
+    Tool(
+        "resource_counts",
+        "Counts within ONE project, track or course (give exactly one id): a project's tracks by status, "
+        "courses and enrollments; a track's courses, enrollments and instructors; a course's enrollments. "
+        "Use it for 'how many ... does X have'; organization_summary is for the whole organization.",
+        CountIn, "read", TRACK_VIEW, resource_counts,
     ),
     Tool(
         "course_summary",

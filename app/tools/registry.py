@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from app.permissions.policy import UserContext, check_permission
 from app.platform.errors import PlatformError
-from app.tools.base import Tool, ToolContext, ToolInput, ToolResult
+from app.tools.base import REPLACES_KEY, Tool, ToolContext, ToolInput, ToolResult
 from app.tools.spec import ToolSpec
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,13 @@ class ToolRegistry:
             return ToolResult.failure(
                 f"The arguments for {name} were not valid JSON ({input_error}). Send a JSON object."
             )
+        replaces: str | None = None
+        if tool.needs_approval and isinstance(raw, dict) and REPLACES_KEY in raw:
+            raw = dict(raw)
+            found = raw.pop(REPLACES_KEY)
+            replaces = str(found).strip() if found else None
         try:
-            return tool, tool.input_model.model_validate(raw)
+            return tool, tool.input_model.model_validate(raw).replacing(replaces)
         except ValidationError as exc:
             return ToolResult.failure(
                 f"Invalid arguments for {name}: {_describe(exc)}. Fix them and call {name} again."

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import EmailStr, Field
 
+from app.platform.errors import PlatformError
 from app.tools.base import Change, Plan, Tool, ToolContext, ToolInput, ToolResult, created
 from app.tools.lookups import Level, org_of
 
@@ -44,6 +45,45 @@ def _count(target: str, what: str, before: Any, added: int, *, up_to: bool = Fal
     if not isinstance(before, int):
         return Change(target, what, None, f"+{added}")
     return Change(target, what, before, f"up to {before + added}" if up_to else before + added)
+
+
+def _refuse_unless(ctx: ToolContext, condition: bool, reason: str) -> None:
+    """A check made before proposing: what the platform would refuse is never proposed. Not made
+    again at execution (see ToolContext.stage): the action itself may have changed what it checks."""
+    if ctx.stage == "propose" and not condition:
+        raise ValueError(reason)
+
+
+def _members(ctx: ToolContext) -> dict[str, dict[str, Any]] | None:
+    """The organization's members by email, or None when the user may not list them (then the
+    platform alone checks who can be enrolled)."""
+    if ctx.stage != "propose":
+        return None
+    try:
+        rows = ctx.platform.list_all(f"/rbac/organizations/{org_of(ctx)}/members")
+    except PlatformError as exc:
+        if exc.status in (401, 403):
+            return None
+        raise
+    return {str(r.get("email", "")).casefold(): r for r in rows if isinstance(r, dict)}
+
+
+def _not_students(ctx: ToolContext, emails: list[str]) -> dict[str, str]:
+    """Which emails the platform will refuse to enroll, and why (not a member, not a student)."""
+    members = _members(ctx)
+    if members is None:
+        return {}
+    problems: dict[str, str] = {}
+    for email in emails:
+        member = members.get(str(email).casefold())
+        if member is None:
+            problems[str(email)] = "no member with this email in your organization"
+        elif member.get("role_type") != "student":
+            role = str(member.get("role_type", "member")).replace("_", " ")
+            problems[str(email)] = f"a{'n' if role[:1] in 'aeiou' else ''} {role}, not a student"
+        elif member.get("status") not in (None, "active"):
+            problems[str(email)] = f"membership is {member.get('status')}"
+    return problems
 
 
 def _named(rows: list[Any], key: str, name: str) -> dict[str, Any] | None:
@@ -140,6 +180,12 @@ class TrackRef(ToolInput):
 
 def plan_publish_track(ctx: ToolContext, a: TrackRef) -> Plan:
     track = _track(ctx, a.track_id)
+    status = track.get("status")
+    _refuse_unless(
+        ctx,
+        status in (None, "draft"),
+        f"track '{track.get('name', a.track_id)}' is {status}: only a draft track can be published",
+    )
     return Plan(
         f"Publish track '{track.get('name', a.track_id)}' (students can then enroll)",
         scope=[(f"track {track.get('name')}", track.get("organization_id"))],
@@ -158,22 +204,47 @@ class EnrollInTrack(ToolInput):
 
 
 def plan_enroll_track(ctx: ToolContext, a: EnrollInTrack) -> Plan:
+    """Checked before proposing: the track is published, and each email is a student of the
+    organization; the preview says which emails will fail and why (and refuses if all would)."""
     track = _track(ctx, a.track_id)
-    shown = ", ".join(a.student_emails[:5]) + (
-        f" and {len(a.student_emails) - 5} more" if len(a.student_emails) > 5 else ""
+    name = track.get("name", a.track_id)
+    status = track.get("status")
+    _refuse_unless(
+        ctx,
+        status in (None, "active"),
+        f"track '{name}' is {status}: students can only be enrolled in a published track. "
+        "Publish it first, then enroll them",
+    )
+    emails = [str(e) for e in a.student_emails]
+    problems = _not_students(ctx, emails)
+    _refuse_unless(
+        ctx,
+        len(problems) < len(emails),
+        "none of these can be enrolled: " + "; ".join(f"{e} ({why})" for e, why in problems.items()),
+    )
+    able = len(emails) - len(problems)
+    cap, enrolled = track.get("max_students"), track.get("enrollment_count")
+    seats = cap - enrolled if isinstance(cap, int) and isinstance(enrolled, int) else None
+    _refuse_unless(ctx, seats is None or seats > 0, f"track '{name}' is full ({cap} students)")
+    shown = ", ".join(emails[:5]) + (f" and {len(emails) - 5} more" if len(emails) > 5 else "")
+    fails = "; ".join(f"{e} ({why})" for e, why in problems.items())
+    warning = f". Will fail: {fails}" if fails else ""
+    if seats is not None and seats < able:
+        warning += f". Only {seats} seat(s) left: the rest will fail (track full)"
+    changes = [
+        _count(
+            f"track '{name}'", "students enrolled", enrolled, min(able, seats) if seats else able, up_to=True
+        )
+    ]
+    changes.extend(
+        Change(f"track '{name}'", f"enrollment of {e}", None, f"will fail: {why}")
+        for e, why in problems.items()
     )
     return Plan(
-        f"Enroll {len(a.student_emails)} student(s) in track '{track.get('name', a.track_id)}': {shown}",
+        f"Enroll {len(emails)} student(s) in track '{name}': {shown}{warning}",
         scope=[(f"track {track.get('name')}", track.get("organization_id"))],
-        changes=[
-            _count(
-                f"track '{track.get('name')}'",
-                "students enrolled",
-                track.get("enrollment_count"),
-                len(a.student_emails),
-                up_to=True,
-            )
-        ],
+        changes=changes,
+        details={"will_fail": problems},
     )
 
 
@@ -183,9 +254,9 @@ def run_enroll_track(ctx: ToolContext, a: EnrollInTrack) -> ToolResult:
     ok = len(data.get("successful_enrollments", []))
     failed = data.get("failed_enrollments", [])
     why = "; ".join(f"{f.get('email')}: {f.get('detail')}" for f in failed[:5])
-    return ToolResult.success(
-        data, f"Enrolled {ok} student(s); {len(failed)} failed{': ' + why if why else ''}."
-    )
+    total = ok + len(failed)
+    text = f"Enrolled {ok} of {total} student(s)" + (f"; not enrolled: {why}" if why else "") + "."
+    return ToolResult.success(data, text)
 
 
 class AssignInstructor(ToolInput):
@@ -194,7 +265,21 @@ class AssignInstructor(ToolInput):
 
 
 def plan_assign_instructor(ctx: ToolContext, a: AssignInstructor) -> Plan:
+    """Checked before proposing: the person is an instructor of the organization who verified
+    their email (the platform refuses anyone else)."""
     track = _track(ctx, a.track_id)
+    members = _members(ctx)
+    if members is not None:
+        member = members.get(str(a.instructor_email).casefold())
+        _refuse_unless(ctx, member is not None, f"{a.instructor_email} is not a member of your organization")
+        assert member is not None
+        role = str(member.get("role_type", "member")).replace("_", " ")
+        _refuse_unless(ctx, role == "instructor", f"{a.instructor_email} is a {role}, not an instructor")
+        _refuse_unless(
+            ctx,
+            member.get("email_verified") is not False,
+            f"{a.instructor_email} has not verified their email yet; instructors can be assigned once verified",
+        )
     return Plan(
         f"Assign instructor {a.instructor_email} to track '{track.get('name', a.track_id)}'",
         scope=[(f"track {track.get('name')}", track.get("organization_id"))],
@@ -301,7 +386,22 @@ class CourseRef(ToolInput):
 
 
 def plan_publish_course(ctx: ToolContext, a: CourseRef) -> Plan:
+    """Checked before proposing: not published yet, has a description, and an instructor owns it."""
     course = _course(ctx, a.course_id)
+    title = course.get("title", a.course_id)
+    _refuse_unless(ctx, not course.get("is_published"), f"course '{title}' is already published")
+    _refuse_unless(
+        ctx,
+        bool(str(course.get("description") or "").strip()),
+        f"course '{title}' has no description, and the platform publishes a course only with one: "
+        "add a description first",
+    )
+    _refuse_unless(
+        ctx,
+        ctx.user.can(("manage_courses",)) or str(course.get("instructor_id")) == str(ctx.user.user_id),
+        f"instructors can only publish their own courses, and '{title}' is not yours: "
+        "its instructor or an organization admin can publish it",
+    )
     return Plan(
         f"Publish course '{course.get('title', a.course_id)}'",
         scope=[(f"course {course.get('title')}", course.get("organization_id"))],
@@ -320,7 +420,18 @@ class EnrollInCourse(ToolInput):
 
 
 def plan_enroll_course(ctx: ToolContext, a: EnrollInCourse) -> Plan:
+    """Checked before proposing: the course is published and the email is a student's."""
     course = _course(ctx, a.course_id)
+    title = course.get("title", a.course_id)
+    _refuse_unless(
+        ctx,
+        course.get("is_published") is not False,
+        f"course '{title}' is not published: students can only be enrolled once it is. Publish it first",
+    )
+    problems = _not_students(ctx, [str(a.student_email)])
+    _refuse_unless(
+        ctx, not problems, "; ".join(f"{e} cannot be enrolled: {why}" for e, why in problems.items())
+    )
     return Plan(
         f"Enroll {a.student_email} in course '{course.get('title', a.course_id)}'",
         scope=[(f"course {course.get('title')}", course.get("organization_id"))],
@@ -342,6 +453,12 @@ class ProjectRef(ToolInput):
 
 def plan_publish_project(ctx: ToolContext, a: ProjectRef) -> Plan:
     project = _project(ctx, a.project_id)
+    status = project.get("status")
+    _refuse_unless(
+        ctx,
+        status in (None, "draft"),
+        f"project '{project.get('name', a.project_id)}' is {status}: only a draft project can be published",
+    )
     return Plan(
         f"Publish project '{project.get('name', a.project_id)}'",
         scope=[(f"project {project.get('name')}", project.get("organization_id"))],

@@ -121,7 +121,12 @@ def test_a_rejected_proposal_changes_nothing(
     offline: Services, admin: UserContext, platform: Callable[[UserContext], PlatformClient]
 ) -> None:
     conv = new_conversation(offline, admin)
-    proposal = one(say(offline, admin, conv, 'create a project called "Robotics Club"'), ev.ActionProposed)
+    proposal = one(
+        say(
+            offline, admin, conv, 'create a project called "Robotics Club" covering robot kits for teenagers'
+        ),
+        ev.ActionProposed,
+    )
     reply = collect(decisions.reject(offline.turn_deps(), admin, proposal.action_id, "not now"))
     assert "didn't change anything" in text_of(reply)
     names = [p["name"] for p in platform(admin).list_all(f"/organizations/{admin.organization_id}/projects")]
@@ -132,7 +137,10 @@ def test_a_delete_needs_the_name_typed_back(
     offline: Services, admin: UserContext, platform: Callable[[UserContext], PlatformClient]
 ) -> None:
     conv = new_conversation(offline, admin)
-    create = one(say(offline, admin, conv, 'create a project called "Scratch Area"'), ev.ActionProposed)
+    create = one(
+        say(offline, admin, conv, 'create a project called "Scratch Area" about trying things out'),
+        ev.ActionProposed,
+    )
     collect(decisions.approve(offline.turn_deps(), admin, create.action_id, expected_digest=create.digest))
 
     proposal = one(say(offline, admin, conv, "delete the Scratch Area project"), ev.ActionProposed)

@@ -20,6 +20,7 @@ import pytest
 from app.conversation import events as ev
 from app.conversation.turn import run_turn
 from app.providers.anthropic_provider import AnthropicProvider
+from app.providers.offline import OfflineProvider
 from app.providers.scripted import ScriptedProvider, tool_reply
 from app.retrieval.packing import PREAMBLE
 from tests.fakes import anthropic_server as fa
@@ -115,3 +116,17 @@ def test_a_model_that_obeys_the_passage_can_only_propose_and_nothing_is_deleted(
     (action,) = services.store.actions.list()
     assert action.status == "pending"
     assert platform(admin).get(f"/projects/{dsf}")["name"] == "Data Science Foundations"
+
+
+def test_the_offline_answer_leaves_the_injected_lines_out_and_says_so(
+    index_dir: Path, make_services: Callable[..., Any], sign_in: Any
+) -> None:
+    admin = sign_in(ADMIN_A)
+    services = make_services(OfflineProvider(), index_dir=index_dir)
+    cid = new_conversation(services, admin)
+    events = collect(run_turn(services.turn_deps(), cid, admin, "How do I create a learning track?"))
+    answer = "".join(e.text for e in of(events, ev.TextDelta))
+    assert "[S1] TRACK_GUIDE.md" in answer and "POST /tracks/" in answer
+    assert INJECTION not in answer and "delete_project" not in answer and "without asking" not in answer
+    assert "Left out: 2 line(s)" in answer and "Documents are data" in answer
+    assert not of(events, ev.ActionProposed) and services.store.actions.list() == []

@@ -89,3 +89,9 @@ def test_results_and_holder_follow_the_stored_references() -> None:
     assert json.loads(deferred.results([record], {}, NOW)["call"])["decision"] == "expired"  # deleted
     assert deferred.holder([record], "a1") == (record, "call")
     assert deferred.holder([record], "other") is None
+
+
+def test_a_replaced_proposal_says_it_was_replaced_not_that_nobody_approved_it() -> None:
+    out = payload(status="expired", reason="superseded by action a2: Create track 'Python' (advanced)")
+    assert out["decision"] == "expired" and out["reason"].startswith("superseded by action a2")
+    assert "replaced by a newer proposal" in out["message"] and "Nobody approved" not in out["message"]

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from app.tools.base import ToolInput, json_schema
+from app.tools.base import REPLACES_KEY, ToolInput, json_schema
 from app.tools.catalog import default_registry
 
 TYPES = {"object", "array", "string", "integer", "number", "boolean", "null"}
@@ -115,8 +115,10 @@ def test_every_tool_spec_is_a_valid_schema_of_its_input(tool: Any) -> None:
     check_schema(schema)
     assert schema["type"] == "object" and schema["additionalProperties"] is False
     assert "title" not in schema
-    # the schema describes exactly the fields the input model validates
-    assert set(schema["properties"]) == set(tool.input_model.model_fields)
+    # the schema describes exactly the fields the input model validates, and a write also takes
+    # the id of the waiting proposal it replaces (handled by the registry, never an argument)
+    extra = {REPLACES_KEY} if tool.needs_approval else set()
+    assert set(schema["properties"]) == set(tool.input_model.model_fields) | extra
     required = {n for n, f in tool.input_model.model_fields.items() if f.is_required()}
     assert set(schema.get("required", [])) == required
 
