@@ -29,7 +29,7 @@ from indexing.cards import cache_key, file_card, file_unit
 from indexing.catalog import Catalog, DenseUnit, EmbeddingCache, FileState, FileUpdate
 from indexing.chunkers import is_test_path
 from indexing.embedder import Embedder
-from indexing.process import FileJob, FileProcessor, content_hash, init_worker, process_in_worker
+from indexing.process import FileJob, FileProcessor, Skipped, content_hash, init_worker, process_in_worker
 from indexing.sources import DEFAULT_MAX_FILE_BYTES, WalkReport, read_source, walk
 from indexing.tokens import TokenCounter
 from indexing.vector_store import VectorStore
@@ -112,12 +112,19 @@ class IndexBuilder:
             known = catalog.files()
             report = WalkReport()
             jobs, touched, seen = self._scan(source, known, report, stats)
-            deleted = sorted(set(known) - seen)
-            stats.files_deleted = len(deleted)
             stats.seconds["scan"] = time.perf_counter() - t0
 
             t0 = time.perf_counter()
-            updates = self._process(jobs)
+            updates: list[FileUpdate] = []
+            for outcome in self._process(jobs):
+                if isinstance(outcome, Skipped):  # counted, and treated as absent from the tree
+                    report.skip(outcome.reason, outcome.path)
+                    report.taken -= 1
+                    seen.discard(outcome.path)
+                else:
+                    updates.append(outcome)
+            deleted = sorted(set(known) - seen)
+            stats.files_deleted = len(deleted)
             stats.files_changed = len(updates)
             stats.chunks_written = sum(len(u.chunks) for u in updates)
             stats.redactions = sum(u.state.redactions for u in updates) + sum(
@@ -207,13 +214,13 @@ class IndexBuilder:
             jobs.append(FileJob(src.path, src.kind, src.text, src.size, src.mtime_ns, digest))
         return jobs, touched, seen
 
-    def _process(self, jobs: list[FileJob]) -> list[FileUpdate]:
+    def _process(self, jobs: list[FileJob]) -> list[FileUpdate | Skipped]:
         total = len(jobs)
         self.progress("chunk", 0, total)
         if not jobs:
             return []
         workers = self.options.workers or min(2, os.cpu_count() or 1)
-        updates: list[FileUpdate] = []
+        updates: list[FileUpdate | Skipped] = []
         if workers > 1 and total >= PARALLEL_FROM:
             ctx = get_context("spawn")  # no fork after native libraries started threads
             with ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker) as pool:
@@ -224,7 +231,7 @@ class IndexBuilder:
         else:
             processor = FileProcessor()
             for i, job in enumerate(jobs, 1):
-                updates.append(processor.process(job))
+                updates.append(processor.process_or_skip(job))
                 self.progress("chunk", i, total)
         return updates
 

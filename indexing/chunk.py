@@ -35,13 +35,18 @@ class Chunk:
 
     @property
     def content_hash(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:32]
+        return hashlib.sha256(self.text.encode("utf-8", errors="surrogatepass")).hexdigest()[:32]
 
     @property
     def id(self) -> str:
         """Stable while the file's structure is: path, position and content."""
         key = f"{self.path}\n{self.start_line}\n{self.end_line}\n{self.symbol}\n{self.content_hash}"
-        return hashlib.sha1(key.encode("utf-8")).hexdigest()
+        # Parts cut from one over-long line share its line range and may share their text ("spam
+        # spam ..."): their character offsets in that line tell them apart.
+        if "chars" in self.metadata:
+            key += f"\n{self.metadata['chars']}"
+        # surrogatepass: a path or text that slipped through with a lone surrogate never raises here
+        return hashlib.sha1(key.encode("utf-8", errors="surrogatepass")).hexdigest()
 
     @property
     def header(self) -> str:
@@ -148,31 +153,38 @@ class Sizer:
             return []
         if tokens.range(piece.start, piece.end) <= self.max_tokens:
             return [Chunk(path, kind, piece.unit, piece.symbol, piece.start, piece.end, text, piece.metadata)]
-        parts: list[tuple[int, int, str]] = []
+        parts: list[tuple[int, int, str, str | None]] = []
         for start, end in self._windows(lines, tokens, piece.start, piece.end):
             part_text = self._text(lines, start, end)
             if not part_text.strip():
                 continue
             if tokens.range(start, end) <= self.max_tokens:
-                parts.append((start, end, part_text))
+                parts.append((start, end, part_text, None))
             else:  # a single line longer than the window: cut it by characters
-                parts.extend((start, end, segment) for segment in self._cut(part_text))
+                parts.extend(
+                    (start, end, segment, f"{offset}-{offset + len(segment)}")
+                    for offset, segment in self._cut(part_text)
+                )
         out = []
-        for i, (start, end, part_text) in enumerate(parts, 1):
+        for i, (start, end, part_text, chars) in enumerate(parts, 1):
             meta = dict(piece.metadata)
             meta["part"] = f"{i}/{len(parts)}"
+            if chars is not None:
+                meta["chars"] = chars
             out.append(Chunk(path, kind, piece.unit, piece.symbol, start, end, part_text, meta))
         return out
 
-    def _cut(self, text: str) -> list[str]:
+    def _cut(self, text: str) -> list[tuple[int, str]]:
+        """(offset, segment) pieces of an over-long text, each within the window."""
         segments = []
-        while text:
-            size = min(len(text), self.max_tokens * 3)
-            while size > 1 and self.count(text[:size]) > self.max_tokens:
+        offset = 0
+        while offset < len(text):
+            size = min(len(text) - offset, self.max_tokens * 3)
+            while size > 1 and self.count(text[offset : offset + size]) > self.max_tokens:
                 size = size * 3 // 4
-            segments.append(text[:size])
-            text = text[size:]
-        return [s for s in segments if s.strip()]
+            segments.append((offset, text[offset : offset + size]))
+            offset += size
+        return [(o, s) for o, s in segments if s.strip()]
 
     def _windows(self, lines: list[str], tokens: LineTokens, start: int, end: int) -> list[tuple[int, int]]:
         """Greedy line windows that fit; prefers to cut at a blank line in the window's last third."""

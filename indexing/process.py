@@ -52,6 +52,25 @@ class FileProcessor:
         symbols = [] if is_test else list(dict.fromkeys(c.symbol for c in chunks if c.symbol))
         return FileUpdate(state, chunks, terms, dense, counts, symbols)
 
+    def process_or_skip(self, job: FileJob) -> FileUpdate | Skipped:
+        """`process`, or why the file cannot be indexed: one file never stops a build."""
+        try:
+            update = self.process(job)
+        except Exception as exc:  # any defect on one file's content skips that file, not the build
+            return Skipped(job.path, f"could not be chunked ({type(exc).__name__})")
+        ids = [c.id for c in update.chunks]
+        if len(set(ids)) != len(ids):  # the stores key on them: a duplicate would abort the build
+            return Skipped(job.path, "could not be chunked (duplicate chunk ids)")
+        return update
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file the processor gave up on, and the reason counted in the build's skips."""
+
+    path: str
+    reason: str
+
 
 _worker: FileProcessor | None = None
 
@@ -61,6 +80,6 @@ def init_worker() -> None:
     _worker = FileProcessor()
 
 
-def process_in_worker(job: FileJob) -> FileUpdate:
+def process_in_worker(job: FileJob) -> FileUpdate | Skipped:
     assert _worker is not None, "init_worker was not run in this process"
-    return _worker.process(job)
+    return _worker.process_or_skip(job)
