@@ -40,7 +40,7 @@ class FileProcessor:
         self.sizer = Sizer(self.counter.count, count_lines=self.counter.count_lines)
 
     def process(self, job: FileJob) -> FileUpdate:
-        redaction = redact(job.text)
+        redaction = redact(job.text, job.kind)
         chunks = chunk_text(job.path, job.kind, redaction.text, self.sizer)
         terms = [tokenize(f"{c.header}\n{c.text}") for c in chunks]
         dense = chunk_units(job.path, chunks, self.counter)
