@@ -29,7 +29,15 @@ from indexing.cards import cache_key, file_card, file_unit
 from indexing.catalog import Catalog, DenseUnit, EmbeddingCache, FileState, FileUpdate
 from indexing.chunkers import is_test_path
 from indexing.embedder import Embedder
-from indexing.process import FileJob, FileProcessor, Skipped, content_hash, init_worker, process_in_worker
+from indexing.process import (
+    PROCESSING_VERSION,
+    FileJob,
+    FileProcessor,
+    Skipped,
+    content_hash,
+    init_worker,
+    process_in_worker,
+)
 from indexing.sources import DEFAULT_MAX_FILE_BYTES, WalkReport, read_source, walk
 from indexing.tokens import TokenCounter
 from indexing.vector_store import VectorStore
@@ -111,7 +119,10 @@ class IndexBuilder:
             t0 = time.perf_counter()
             known = catalog.files()
             report = WalkReport()
-            jobs, touched, seen = self._scan(source, known, report, stats)
+            # Files processed by an older redaction or chunking are processed again (their
+            # embeddings stay cached): a secret the old rules missed must not stay indexed.
+            reprocess = self.options.force or catalog.state("processing_version") != PROCESSING_VERSION
+            jobs, touched, seen = self._scan(source, known, report, stats, reprocess)
             stats.seconds["scan"] = time.perf_counter() - t0
 
             t0 = time.perf_counter()
@@ -166,6 +177,7 @@ class IndexBuilder:
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "include_tests": str(self.options.include_tests).lower(),
                 "vector_location": vectors.location,
+                "processing_version": PROCESSING_VERSION,
                 "cards_corpus_size": str(corpus_size),
             }
             skipped = {r: (n, report.examples.get(r, [])) for r, n in report.skipped.items()}
@@ -182,7 +194,12 @@ class IndexBuilder:
             catalog.close()
 
     def _scan(
-        self, source: Path, known: dict[str, FileState], report: WalkReport, stats: BuildStats
+        self,
+        source: Path,
+        known: dict[str, FileState],
+        report: WalkReport,
+        stats: BuildStats,
+        reprocess: bool = False,
     ) -> tuple[list[FileJob], list[FileState], set[str]]:
         jobs: list[FileJob] = []
         touched: list[FileState] = []
@@ -192,7 +209,7 @@ class IndexBuilder:
                 report.skip("test code (INDEX_INCLUDE_TESTS=false)", cand.path)
                 continue
             stats.files_seen += 1
-            old = None if self.options.force else known.get(cand.path)
+            old = None if reprocess else known.get(cand.path)
             if old and old.size == cand.size and old.mtime_ns == cand.mtime_ns:
                 seen.add(cand.path)
                 report.taken += 1

@@ -17,6 +17,10 @@ from indexing.lexical import tokenize
 from indexing.redact import redact
 from indexing.tokens import TokenCounter
 
+# Bumped when redaction or chunking changes what a file's text becomes: an index built by an older
+# version re-processes every file once (issue 11: secrets the old rules let through).
+PROCESSING_VERSION = "redact-2 chunk-2"
+
 
 @dataclass(frozen=True, slots=True)
 class FileJob:
