@@ -40,6 +40,7 @@ from indexing.process import (
 )
 from indexing.sources import DEFAULT_MAX_FILE_BYTES, WalkReport, read_source, walk
 from indexing.tokens import TokenCounter
+from indexing.vector_store import STATE_KEY as VECTOR_STATE_KEY
 from indexing.vector_store import VectorStore
 
 # (phase, done, total): the CLI draws progress bars from it, the dashboard a progress widget.
@@ -177,6 +178,7 @@ class IndexBuilder:
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "include_tests": str(self.options.include_tests).lower(),
                 "vector_location": vectors.location,
+                VECTOR_STATE_KEY: vectors.where.to_state(),
                 "processing_version": PROCESSING_VERSION,
                 "cards_corpus_size": str(corpus_size),
             }
@@ -389,6 +391,9 @@ class IndexBuilder:
         stale = sorted(vectors.ids() - live)
         if stale:
             vectors.delete(stale)
+        local = self.index_dir / "chroma"
+        if vectors.where.kind == "server" and local.exists():  # moved to a server: the old copy goes
+            remove_path(local)
 
 
 @contextmanager

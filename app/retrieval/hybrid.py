@@ -110,7 +110,7 @@ class HybridRetriever:
                 break
         latency = (time.perf_counter() - started) * 1000
         log.debug("retrieve %r: %d results in %.1f ms", query[:60], len(results), latency)
-        return RetrievalResult(query, results, latency, snap.generation)
+        return RetrievalResult(query, results, latency, snap.generation, tuple(self.reader.warnings()))
 
     # ------------------------------------------------------------------------------------------
     def rankings(
