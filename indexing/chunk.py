@@ -71,6 +71,14 @@ class Piece:
     metadata: dict[str, Any] = field(default_factory=dict)
     # May be merged with small neighbours that share the same merge key (e.g. methods of a class).
     merge_key: str | None = None
+    # Where a piece too big for the window may be cut: (line, strength) pairs, a cut allowed after
+    # that line. STRONG between blocks (paragraphs, whole lists, code blocks), WEAK between the
+    # items of a list. Without breaks, a piece is cut into line windows.
+    breaks: tuple[tuple[int, int], ...] = ()
+
+
+WEAK = 1
+STRONG = 2
 
 
 class LineTokens:
@@ -142,6 +150,9 @@ class Sizer:
                         end=piece.end,
                         metadata=_merge_metadata(prev.metadata, piece.metadata),
                         merge_key=prev.merge_key,
+                        breaks=(*prev.breaks, (prev.end, STRONG), *piece.breaks)
+                        if prev.breaks or piece.breaks
+                        else (),
                     )
                     continue
             out.append(piece)
@@ -154,7 +165,11 @@ class Sizer:
         if tokens.range(piece.start, piece.end) <= self.max_tokens:
             return [Chunk(path, kind, piece.unit, piece.symbol, piece.start, piece.end, text, piece.metadata)]
         parts: list[tuple[int, int, str, str | None]] = []
-        for start, end in self._windows(lines, tokens, piece.start, piece.end):
+        if piece.breaks:
+            windows = self._break_windows(lines, tokens, piece)
+        else:
+            windows = self._windows(lines, tokens, piece.start, piece.end)
+        for start, end in windows:
             part_text = self._text(lines, start, end)
             if not part_text.strip():
                 continue
@@ -185,6 +200,44 @@ class Sizer:
             segments.append((offset, text[offset : offset + size]))
             offset += size
         return [(o, s) for o, s in segments if s.strip()]
+
+    def _break_windows(self, lines: list[str], tokens: LineTokens, piece: Piece) -> list[tuple[int, int]]:
+        """Windows cut only at the piece's breaks, so a block (a whole list, a code block) that
+        fits the window is never cut, and a list too long for one is cut between its items.
+
+        Each window ends at the furthest strong break that fits. It ends at a weak break instead
+        when the block after that strong break could not be whole anyway and the window would be
+        small: a heading and a lead-in keep the first items of a long list rather than being a
+        chunk of their own. A block with no break that fits (one huge list item) falls back to
+        line windows up to its next break."""
+        strength = dict(piece.breaks)
+        points = sorted(b for b in strength if piece.start <= b < piece.end)
+        strong_points = [b for b in points if strength[b] >= STRONG]
+        windows: list[tuple[int, int]] = []
+        cur, end = piece.start, piece.end
+        while cur <= end:
+            if tokens.range(cur, end) <= self.max_tokens:
+                windows.append((cur, end))
+                break
+            fitting = [b for b in points if b >= cur and tokens.range(cur, b) <= self.max_tokens]
+            strong = max((b for b in fitting if strength[b] >= STRONG), default=None)
+            weak = max(fitting, default=None)
+            stop: int | None = strong
+            if strong is not None and weak is not None and weak > strong:
+                after = min((b for b in strong_points if b > strong), default=end)
+                whole_block_fits = tokens.range(strong + 1, after) <= self.max_tokens
+                if not whole_block_fits and tokens.range(cur, strong) < self.max_tokens // 3:
+                    stop = weak
+            elif strong is None:
+                stop = weak
+            if stop is None:  # nothing fits before the next break: cut that block by lines
+                nxt = min((b for b in points if b >= cur), default=end)
+                windows.extend(self._windows(lines, tokens, cur, nxt))
+                cur = nxt + 1
+                continue
+            windows.append((cur, stop))
+            cur = stop + 1
+        return windows
 
     def _windows(self, lines: list[str], tokens: LineTokens, start: int, end: int) -> list[tuple[int, int]]:
         """Greedy line windows that fit; prefers to cut at a blank line in the window's last third."""

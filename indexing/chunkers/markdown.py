@@ -3,17 +3,23 @@
 Headings inside fenced code blocks are not headings. A section's heading path is its symbol, so a
 hit deep in a document still says where it sits; consecutive small sections under the same parent
 may be merged by the sizer.
+
+A section too big for one chunk is cut along its blocks, never inside a list item or a code block
+(issue 12: "how do I ..." answers lost the steps of a numbered procedure cut across chunks). A
+heading and the lead-in paragraph of a list ("To publish a track:") stay with the list; a list
+that fits one chunk stays whole; a longer one is cut between its items.
 """
 
 from __future__ import annotations
 
 import re
 
-from indexing.chunk import Piece
+from indexing.chunk import STRONG, WEAK, Piece
 
 _ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _SETEXT = re.compile(r"^(=+|-+)\s*$")
+_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d{1,9}[.)])(?:\s+|$)")
 
 
 def markdown_pieces(lines: list[str]) -> list[Piece]:
@@ -48,7 +54,9 @@ def markdown_pieces(lines: list[str]) -> list[Piece]:
             level = 1 if line.strip().startswith("=") else 2
             headings.append((i - 1, level, lines[i - 2].strip()))
     if not headings:
-        return [Piece("section", "", 1, len(lines), merge_key="doc")]
+        return [
+            Piece("section", "", 1, len(lines), merge_key="doc", breaks=block_breaks(lines, 1, len(lines)))
+        ]
     pieces: list[Piece] = []
     if headings[0][0] > 1 and any(line.strip() for line in lines[: headings[0][0] - 1]):
         pieces.append(Piece("section", "", 1, headings[0][0] - 1, merge_key="doc"))
@@ -63,7 +71,69 @@ def markdown_pieces(lines: list[str]) -> list[Piece]:
         pieces.append(
             Piece("section", path, line_no, end, {"heading": _clean(title), "level": level}, merge_key=parent)
         )
-    return _fold_bare_headings(pieces, lines)
+    return [
+        Piece(p.unit, p.symbol, p.start, p.end, p.metadata, p.merge_key, block_breaks(lines, p.start, p.end))
+        for p in _fold_bare_headings(pieces, lines)
+    ]
+
+
+def block_breaks(lines: list[str], start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """Where lines start..end may be cut: (line, strength), a cut allowed after that line.
+
+    Strong between blocks separated by a blank line, except after a heading or a lead-in (a
+    paragraph ending with ':' introduces what follows); weak before each item of a list at the
+    list's own indentation. Nothing inside a fenced code block, a table, or a list item (its
+    continuation lines, nested items and code blocks belong to it).
+    """
+    breaks: dict[int, int] = {}
+    fence: str | None = None
+    list_indent: int | None = None  # indentation of the items of the list we are in
+    blank_before = False
+    attached = True  # the previous block holds on to the next (a heading, a lead-in)
+    for i in range(start, end + 1):
+        line = lines[i - 1]
+        f = _FENCE.match(line)
+        if fence is not None:
+            if (
+                f
+                and f.group(1)[0] == fence[0]
+                and len(f.group(1)) >= len(fence)
+                and not line[f.end() :].strip()
+            ):
+                fence = None
+            continue
+        if not line.strip():
+            blank_before = True
+            continue
+        indent = len(line) - len(line.lstrip())
+        item = _ITEM.match(line)
+        heading = bool(_ATX.match(line))
+        if list_indent is not None:
+            if item and len(item.group(1)) <= list_indent and not heading:
+                breaks[i - 1] = WEAK  # the next item of the same list
+                list_indent = len(item.group(1))
+                blank_before = False
+                if f:
+                    fence = f.group(1)
+                continue
+            if not heading and (indent > list_indent or not blank_before):
+                blank_before = False  # a continuation line, a nested item, a lazy line
+                if f:
+                    fence = f.group(1)
+                continue
+            list_indent = None  # the list ended: this line starts a new block
+            attached = False
+        if i > start and (blank_before or heading) and not attached:
+            breaks[i - 1] = STRONG
+        if item and not heading:
+            list_indent = len(item.group(1))
+            attached = False
+        else:  # what the block's last line says about the next block
+            attached = heading or line.rstrip().endswith(":")
+        if f:
+            fence = f.group(1)
+        blank_before = False
+    return tuple(sorted((b, s) for b, s in breaks.items() if start <= b < end))
 
 
 def _fold_bare_headings(pieces: list[Piece], lines: list[str]) -> list[Piece]:
