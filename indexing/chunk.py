@@ -18,6 +18,9 @@ TokenCounter = Callable[[str], int]
 # The window of all-MiniLM-L6-v2 as trained (sentence-transformers max_seq_length), less the
 # [CLS]/[SEP] tokens the embedder adds.
 MAX_CHUNK_TOKENS = 254
+# A symbol (a heading path, a name) is repeated in the header of each of its chunks: a 250 KB
+# heading line made every one of its hundreds of parts carry all of it (quadratic work).
+MAX_SYMBOL_CHARS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +124,7 @@ class Sizer:
 
     def chunks(self, path: str, kind: str, lines: list[str], pieces: Iterable[Piece]) -> list[Chunk]:
         tokens = self.line_tokens(lines)
-        merged = self._merge_small(tokens, list(pieces))
+        merged = self._merge_small(tokens, _coalesce(pieces))
         out: list[Chunk] = []
         for piece in merged:
             out.extend(self._split(path, kind, lines, tokens, piece))
@@ -263,6 +266,27 @@ class Sizer:
             windows.append((cur, stop))
             cur = stop + 1
         return windows
+
+
+def _coalesce(pieces: Iterable[Piece]) -> list[Piece]:
+    """Pieces in file order that share no line. Chunks are line ranges, so units on the same line
+    (thirty thousand `SELECT 1;` on one line) are one piece: else each would be that whole line,
+    cut again and again, under the same id."""
+    out: list[Piece] = []
+    for piece in sorted(pieces, key=lambda p: (p.start, p.end)):
+        if len(piece.symbol) > MAX_SYMBOL_CHARS:  # goes into every chunk's header and search text
+            cut = piece.symbol[:MAX_SYMBOL_CHARS].rsplit(" ", 1)[0] + " …"
+            piece = Piece(
+                piece.unit, cut, piece.start, piece.end, piece.metadata, piece.merge_key, piece.breaks
+            )
+        if out and piece.start <= out[-1].end:
+            prev = out[-1]
+            if piece.end > prev.end:
+                out[-1] = Piece(prev.unit, prev.symbol, prev.start, piece.end, prev.metadata, prev.merge_key,
+                                (*prev.breaks, *piece.breaks))  # fmt: skip
+            continue
+        out.append(piece)
+    return out
 
 
 def _merge_metadata(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,24 @@ import re
 
 from indexing.chunk import STRONG, WEAK, Piece
 
-_ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# A heading is part of the symbol (heading path) of every chunk under it: a huge one is clipped.
+MAX_HEADING_CHARS = 120
+_ATX_OPEN = re.compile(r"^(#{1,6})[ \t]+")
+
+
+def atx_heading(line: str) -> tuple[int, str] | None:
+    """(level, title) of an ATX heading line ("## Title ##"), in linear time: a one-regex form
+    backtracked quadratically on a 250 KB heading line of one repeated word and stalled a build."""
+    m = _ATX_OPEN.match(line)
+    if not m:
+        return None
+    title = line[m.end() :].strip()
+    closing = title.rstrip("#")
+    if closing != title and (not closing or closing[-1] in " \t"):
+        title = closing.strip()  # "Title ##": the closing hashes are not part of it
+    return len(m.group(1)), title
+
+
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _SETEXT = re.compile(r"^(=+|-+)\s*$")
 _ITEM = re.compile(r"^(\s*)(?:[-*+]|\d{1,9}[.)])(?:\s+|$)")
@@ -41,9 +58,9 @@ def markdown_pieces(lines: list[str]) -> list[Piece]:
             ):
                 fence = None
             continue
-        m = _ATX.match(line)
-        if m:
-            headings.append((i, len(m.group(1)), m.group(2).strip()))
+        atx = atx_heading(line)
+        if atx:
+            headings.append((i, atx[0], atx[1][:MAX_HEADING_CHARS]))
         elif (
             i > 1
             and _SETEXT.match(line)
@@ -52,7 +69,7 @@ def markdown_pieces(lines: list[str]) -> list[Piece]:
             and not (headings and headings[-1][0] == i - 1)
         ):
             level = 1 if line.strip().startswith("=") else 2
-            headings.append((i - 1, level, lines[i - 2].strip()))
+            headings.append((i - 1, level, lines[i - 2].strip()[:MAX_HEADING_CHARS]))
     if not headings:
         return [
             Piece("section", "", 1, len(lines), merge_key="doc", breaks=block_breaks(lines, 1, len(lines)))
@@ -107,7 +124,7 @@ def block_breaks(lines: list[str], start: int, end: int) -> tuple[tuple[int, int
             continue
         indent = len(line) - len(line.lstrip())
         item = _ITEM.match(line)
-        heading = bool(_ATX.match(line))
+        heading = atx_heading(line) is not None
         if list_indent is not None:
             if item and len(item.group(1)) <= list_indent and not heading:
                 breaks[i - 1] = WEAK  # the next item of the same list

@@ -146,3 +146,20 @@ def test_a_name_with_undecodable_bytes_does_not_raise(
     and the chunker itself must not raise on one either."""
     path = "docs/" + raw.decode("utf-8", errors="surrogateescape")
     _check(path, kind, text, sizer, counter)
+
+
+def test_many_statements_on_one_line_are_one_unit(sizer: Sizer, counter: TokenCounter) -> None:
+    """Thirty thousand `SELECT 1;` on one line were thirty thousand pieces of that same line, each
+    cut again (a stalled build), all under the same ids."""
+    text = "-- generated\n" + "SELECT 1; " * 30_000 + "\nCREATE TABLE t (id INT);\n"
+    ids = _check("db/q.sql", "sql", text, sizer, counter)
+    assert len(ids) < 1000
+
+
+def test_a_huge_heading_is_clipped_in_symbols_and_metadata(sizer: Sizer, counter: TokenCounter) -> None:
+    """A 250 KB heading line went into the header and metadata of each of its hundreds of parts."""
+    text = "# " + "word " * 50_000 + "\n\nbody text\n\n## Next\n\nmore\n"
+    chunks = chunk_text("docs/h.md", "markdown", text, sizer)
+    assert chunks
+    assert all(len(c.symbol) <= 310 and len(str(c.metadata.get("heading", ""))) <= 300 for c in chunks)
+    assert chunks[-1].symbol.endswith("> Next")
