@@ -38,8 +38,9 @@ STATE_KEY = "vector_backend"
 T = TypeVar("T")
 
 
-class VectorStoreUnavailableError(ConnectionError):
-    """The Chroma server configured by CHROMA_HOST/CHROMA_PORT cannot be reached."""
+class VectorStoreUnavailableError(ConnectionError, RuntimeError):
+    """The Chroma server configured by CHROMA_HOST/CHROMA_PORT cannot be reached. (A RuntimeError
+    too, so `python -m indexing` prints its message instead of a traceback.)"""
 
 
 class VectorLocationError(RuntimeError):

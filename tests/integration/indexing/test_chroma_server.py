@@ -214,3 +214,18 @@ def test_a_build_into_a_server_that_is_down_names_chroma_host(
     with pytest.raises(VectorStoreUnavailableError, match=f"CHROMA_HOST=127.0.0.1, CHROMA_PORT={port}"):
         IndexBuilder(index_dir, lambda: embedder, options).build(source)
     assert not (index_dir / "chroma").exists()
+
+
+def test_the_cli_names_chroma_host_when_the_server_is_down(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from indexing.__main__ import main
+
+    port = _free_port()
+    monkeypatch.setenv("INDEX_DIR", str(tmp_path / "cli-index"))
+    monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHROMA_PORT", str(port))
+    assert main(["build", "--quiet", str(source)]) == 2
+    err = capsys.readouterr().err
+    assert f"CHROMA_HOST=127.0.0.1, CHROMA_PORT={port}" in err
+    assert "Traceback" not in err
