@@ -20,6 +20,9 @@ from dataclasses import dataclass
 
 REDACTED = "[REDACTED]"
 
+# The tail of a key after its prefix: 16+ characters of the class, or 4+ with a digit among them.
+_TAIL = r"(?:[{c}]{{16,}}|(?=[{c}]{{0,40}}?\d)[{c}]{{4,}})"
+
 # Token formats with a recognisable shape.
 _TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
@@ -29,16 +32,21 @@ _TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("aws access key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{12,}\b")),
-    ("github token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{4,}|github_pat_[A-Za-z0-9_]{10,})\b")),
-    ("gitlab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{8,}")),
-    ("slack token", re.compile(r"\bxox[abposre]-[A-Za-z0-9-]{4,}|\bxapp-[A-Za-z0-9-]{8,}")),
+    # A prefix with a short tail is a key when the tail has a digit (names such as hf_token or
+    # xapp-config have none); a long tail is a key whatever it holds.
+    (
+        "github token",
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{4,}|github_pat_" + _TAIL.format(c="A-Za-z0-9_") + r")"),
+    ),
+    ("gitlab token", re.compile(r"\bglpat-" + _TAIL.format(c="A-Za-z0-9_-"))),
+    ("slack token", re.compile(r"\bxox[abposre]-[A-Za-z0-9-]{4,}|\bxapp-" + _TAIL.format(c="A-Za-z0-9-"))),
     # sk-live-..., sk-test-..., sk-ant-..., sk-proj-...: any length after the prefix; a bare
     # "sk-" needs a long random tail (prose has "sk-" inside words only, which \b rules out)
     ("api key", re.compile(r"\bsk-(?:live|test|ant|proj|or|svcacct|admin)-[A-Za-z0-9_-]{3,}")),
     ("openai key", re.compile(r"\bsk-[A-Za-z0-9_-]{20,}")),
-    ("google api key", re.compile(r"\bAIza[0-9A-Za-z_-]{10,}")),
+    ("google api key", re.compile(r"\bAIza" + _TAIL.format(c="0-9A-Za-z_-"))),
     ("stripe key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{3,}")),
-    ("hugging face token", re.compile(r"\bhf_[A-Za-z0-9]{20,}")),
+    ("hugging face token", re.compile(r"\bhf_" + _TAIL.format(c="A-Za-z0-9"))),
     ("npm token", re.compile(r"\bnpm_[A-Za-z0-9]{30,}")),
     ("pypi token", re.compile(r"\bpypi-AgE[A-Za-z0-9_-]{20,}")),
     ("sendgrid key", re.compile(r"\bSG\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),

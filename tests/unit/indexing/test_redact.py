@@ -264,6 +264,12 @@ def test_any_text_keeps_its_line_count(text: str) -> None:
             "SG.abcdefghijklmnop.ABCDEFGHIJKLMNOPqrst",
         ),
         ("markdown", "jwt eyJhbGciOi.eyJzdWIi.c2lnbmF0", "eyJhbGciOi.eyJzdWIi.c2lnbmF0"),
+        # short tails the campaign found indexed: a digit makes them keys
+        ("markdown", "maps key AIzaCUip5K here", "AIzaCUip5K"),
+        ("markdown", "pat github_pat_y7IVt9", "github_pat_y7IVt9"),
+        ("markdown", "gitlab glpat-zc1DLT", "glpat-zc1DLT"),
+        ("markdown", "hugging face hf_WKx1kl", "hf_WKx1kl"),
+        ("markdown", "slack app xapp-HTT17m", "xapp-HTT17m"),
     ],
 )
 def test_issue_11_secret_shapes_are_redacted(kind: str, text: str, secret: str) -> None:
@@ -299,6 +305,8 @@ def test_a_pgp_private_key_block_is_redacted() -> None:
         ("markdown", "Set `API_KEY=<your key>` in the environment."),
         ("markdown", "export API_KEY=..."),
         ("markdown", "task-list and desk-lamp are not keys; neither is skim-reading"),
+        ("python", "from huggingface_hub import hf_hub_download"),
+        ("markdown", "the xapp-config file and the AIzaRules page"),
         ("sql", "-- the password column holds a bcrypt hash"),
         ("json", '  "password": "",'),
         ("markdown", "the password is at least 12 characters"),
