@@ -123,3 +123,28 @@ def test_a_file_that_cannot_be_chunked_is_skipped_under_a_reason(
 
     assert stats.skipped == {"could not be chunked (RuntimeError)": 1}
     assert set(view(index_dir).files) == set(FILES) - {"docs/api.md"}
+
+
+def test_the_campaigns_bad_corpus_never_stops_a_build(
+    tmp_path: Path, index_dir: Path, make_builder: BuilderFactory
+) -> None:
+    """bench.campaign's `corpora` part as a test: names that are not UTF-8, binaries, huge lines of
+    one word (also as a heading and as 30,000 statements on one line), broken encodings, empty
+    files, symlink loops, a FIFO, unreadable files, hostile nesting; a first and a forced build."""
+    from bench.campaign_corpora import bad_corpus
+
+    source = tmp_path / "bad"
+    source.mkdir()
+    bad_corpus(source)
+    try:
+        first = make_builder().build(source)
+        forced = make_builder(force=True).build(source)
+    finally:
+        os.chmod(source / "locked-dir", 0o755)
+    for stats in (first, forced):
+        assert stats.skipped["file name not valid UTF-8"] == 4
+        assert stats.skipped["symlink"] == 5
+        assert not any(reason.startswith("could not be chunked") for reason in stats.skipped)
+    v = view(index_dir)
+    assert {"long/wall.md", "long/heading.md", "long/q.sql", "long/loop.py", "deep/nested.py"} <= set(v.files)
+    assert len(v.chunks) == len(set(v.chunks))
