@@ -75,13 +75,15 @@ class Piece:
     # May be merged with small neighbours that share the same merge key (e.g. methods of a class).
     merge_key: str | None = None
     # Where a piece too big for the window may be cut: (line, strength) pairs, a cut allowed after
-    # that line. STRONG between blocks (paragraphs, whole lists, code blocks), WEAK between the
-    # items of a list. Without breaks, a piece is cut into line windows.
+    # that line. STRONG between blocks (paragraphs, whole lists, code blocks), ATTACHED between a
+    # heading or a lead-in and what it introduces, WEAK between the items of a list. Without
+    # breaks, a piece is cut into line windows.
     breaks: tuple[tuple[int, int], ...] = ()
 
 
 WEAK = 1
-STRONG = 2
+ATTACHED = 2
+STRONG = 3
 
 
 class LineTokens:
@@ -208,14 +210,16 @@ class Sizer:
         """Windows cut only at the piece's breaks, so a block (a whole list, a code block) that
         fits the window is never cut, and a list too long for one is cut between its items.
 
-        Each window ends at the furthest strong break that fits. It ends at a weak break instead
-        when the block after that strong break could not be whole anyway and the window would be
-        small: a heading and a lead-in keep the first items of a long list rather than being a
-        chunk of their own. A block with no break that fits (one huge list item) falls back to
-        line windows up to its next break."""
+        Each window ends at the furthest break of the highest strength that fits, unless the
+        block that follows it (up to the next break as strong) could not be whole anyway and the
+        window would be small: then a weaker break is tried. So a lead-in is cut from its list
+        only when together they do not fit and the list alone does, and a heading and a lead-in
+        keep the first items of a list too long for one chunk rather than being a chunk of their
+        own. A block with no break that fits (one huge list item) falls back to line windows up
+        to its next break."""
         strength = dict(piece.breaks)
         points = sorted(b for b in strength if piece.start <= b < piece.end)
-        strong_points = [b for b in points if strength[b] >= STRONG]
+        levels = sorted(set(strength.values()), reverse=True)
         windows: list[tuple[int, int]] = []
         cur, end = piece.start, piece.end
         while cur <= end:
@@ -223,16 +227,21 @@ class Sizer:
                 windows.append((cur, end))
                 break
             fitting = [b for b in points if b >= cur and tokens.range(cur, b) <= self.max_tokens]
-            strong = max((b for b in fitting if strength[b] >= STRONG), default=None)
-            weak = max(fitting, default=None)
-            stop: int | None = strong
-            if strong is not None and weak is not None and weak > strong:
-                after = min((b for b in strong_points if b > strong), default=end)
-                whole_block_fits = tokens.range(strong + 1, after) <= self.max_tokens
-                if not whole_block_fits and tokens.range(cur, strong) < self.max_tokens // 3:
-                    stop = weak
-            elif strong is None:
-                stop = weak
+            stop: int | None = None
+            for level in levels:
+                best = max((b for b in fitting if strength[b] >= level), default=None)
+                if best is None:
+                    continue
+                after = min((b for b in points if b > best and strength[b] >= level), default=end)
+                if (
+                    best == fitting[-1]
+                    or tokens.range(best + 1, after) <= self.max_tokens
+                    or tokens.range(cur, best) >= self.max_tokens // 3
+                ):
+                    stop = best
+                    break
+            if stop is None and fitting:
+                stop = fitting[-1]
             if stop is None:  # nothing fits before the next break: cut that block by lines
                 nxt = min((b for b in points if b >= cur), default=end)
                 windows.extend(self._windows(lines, tokens, cur, nxt))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from indexing.chunk import STRONG, WEAK, Piece
+from indexing.chunk import ATTACHED, STRONG, WEAK, Piece
 
 # A heading is part of the symbol (heading path) of every chunk under it: a huge one is clipped.
 MAX_HEADING_CHARS = 120
@@ -97,9 +97,9 @@ def markdown_pieces(lines: list[str]) -> list[Piece]:
 def block_breaks(lines: list[str], start: int, end: int) -> tuple[tuple[int, int], ...]:
     """Where lines start..end may be cut: (line, strength), a cut allowed after that line.
 
-    Strong between blocks separated by a blank line, except after a heading or a lead-in (a
-    paragraph ending with ':' introduces what follows); weak before each item of a list at the
-    list's own indentation. Nothing inside a fenced code block, a table, or a list item (its
+    Strong between blocks separated by a blank line; "attached" after a heading or a lead-in (a
+    paragraph ending with ':' introduces what follows), cut only when they cannot stay together;
+    weak before each item of a list at the list's own indentation. Nothing inside a fenced code block, a table, or a list item (its
     continuation lines, nested items and code blocks belong to it).
     """
     breaks: dict[int, int] = {}
@@ -107,6 +107,7 @@ def block_breaks(lines: list[str], start: int, end: int) -> tuple[tuple[int, int
     list_indent: int | None = None  # indentation of the items of the list we are in
     blank_before = False
     attached = True  # the previous block holds on to the next (a heading, a lead-in)
+    after_heading = False
     for i in range(start, end + 1):
         line = lines[i - 1]
         f = _FENCE.match(line)
@@ -128,6 +129,7 @@ def block_breaks(lines: list[str], start: int, end: int) -> tuple[tuple[int, int
         if list_indent is not None:
             if item and len(item.group(1)) <= list_indent and not heading:
                 breaks[i - 1] = WEAK  # the next item of the same list
+                after_heading = False
                 list_indent = len(item.group(1))
                 blank_before = False
                 if f:
@@ -140,8 +142,11 @@ def block_breaks(lines: list[str], start: int, end: int) -> tuple[tuple[int, int
                 continue
             list_indent = None  # the list ended: this line starts a new block
             attached = False
-        if i > start and (blank_before or heading) and not attached:
-            breaks[i - 1] = STRONG
+        if i > start and (blank_before or heading or after_heading):
+            breaks[i - 1] = ATTACHED if attached else STRONG
+        elif i > start and item and not heading:  # a list right under its paragraph: held on to
+            breaks[i - 1] = ATTACHED
+        after_heading = heading
         if item and not heading:
             list_indent = len(item.group(1))
             attached = False

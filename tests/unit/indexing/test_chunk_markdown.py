@@ -330,3 +330,20 @@ def test_an_item_too_long_for_a_chunk_is_cut_by_lines_and_its_neighbours_stay_wh
     check_invariants(chunks, doc.text, "docs/huge.md", "markdown", counter)
     for start, end in doc.items[:3] + doc.items[4:]:
         assert len(_holder(chunks, start, end)) == 1
+
+
+def test_a_lead_in_lets_go_of_its_list_only_when_they_cannot_stay_together(
+    sizer: Sizer, counter: TokenCounter
+) -> None:
+    """The list fits a chunk, the list with its (long) lead-in does not: the list stays whole and
+    the lead-in goes with what precedes it."""
+    doc = Doc()
+    doc.add("## Fixes", "", PROSE, "")
+    lead_in = doc.add(f"{PROSE} {PROSE} These are the fixes that were applied:")
+    doc.steps(8, detail=True)
+    doc.add("", PROSE)
+    assert counter.count("\n".join(doc.lines[doc.items[0][0] - 1 : doc.items[-1][1]])) <= 254
+    assert counter.count("\n".join(doc.lines[lead_in - 1 : doc.items[-1][1]])) > 254
+    chunks = chunk("docs/fixes.md", "markdown", doc.text, sizer)
+    check_invariants(chunks, doc.text, "docs/fixes.md", "markdown", counter)
+    assert len(_holder(chunks, doc.items[0][0], doc.items[-1][1])) == 1
