@@ -56,9 +56,6 @@ class FakeReader:
     def vectors(self) -> Any:
         raise AssertionError("no dense search without an embedder")
 
-    def warnings(self) -> list[str]:
-        return []
-
 
 CHUNKS = [
     _chunk("a1", "svc/a.py", 1),
