@@ -448,11 +448,25 @@ def injection_campaign() -> Figures:
     return figures
 
 
+def _secrets() -> Figures:
+    from bench.campaign_corpora import secrets_campaign
+
+    return secrets_campaign()
+
+
+def _corpora() -> Figures:
+    from bench.campaign_corpora import corpora_campaign
+
+    return corpora_campaign()
+
+
 PARTS: dict[str, Callable[[], Figures]] = {
     "platform": platform_campaign,
     "kill": kill_campaign,
     "retries": retry_campaign,
     "injection": injection_campaign,
+    "secrets": _secrets,
+    "corpora": _corpora,
 }
 
 

@@ -29,9 +29,18 @@ from indexing.cards import cache_key, file_card, file_unit
 from indexing.catalog import Catalog, DenseUnit, EmbeddingCache, FileState, FileUpdate
 from indexing.chunkers import is_test_path
 from indexing.embedder import Embedder
-from indexing.process import FileJob, FileProcessor, content_hash, init_worker, process_in_worker
+from indexing.process import (
+    PROCESSING_VERSION,
+    FileJob,
+    FileProcessor,
+    Skipped,
+    content_hash,
+    init_worker,
+    process_in_worker,
+)
 from indexing.sources import DEFAULT_MAX_FILE_BYTES, WalkReport, read_source, walk
 from indexing.tokens import TokenCounter
+from indexing.vector_store import STATE_KEY as VECTOR_STATE_KEY
 from indexing.vector_store import VectorStore
 
 # (phase, done, total): the CLI draws progress bars from it, the dashboard a progress widget.
@@ -111,13 +120,23 @@ class IndexBuilder:
             t0 = time.perf_counter()
             known = catalog.files()
             report = WalkReport()
-            jobs, touched, seen = self._scan(source, known, report, stats)
-            deleted = sorted(set(known) - seen)
-            stats.files_deleted = len(deleted)
+            # Files processed by an older redaction or chunking are processed again (their
+            # embeddings stay cached): a secret the old rules missed must not stay indexed.
+            reprocess = self.options.force or catalog.state("processing_version") != PROCESSING_VERSION
+            jobs, touched, seen = self._scan(source, known, report, stats, reprocess)
             stats.seconds["scan"] = time.perf_counter() - t0
 
             t0 = time.perf_counter()
-            updates = self._process(jobs)
+            updates: list[FileUpdate] = []
+            for outcome in self._process(jobs):
+                if isinstance(outcome, Skipped):  # counted, and treated as absent from the tree
+                    report.skip(outcome.reason, outcome.path)
+                    report.taken -= 1
+                    seen.discard(outcome.path)
+                else:
+                    updates.append(outcome)
+            deleted = sorted(set(known) - seen)
+            stats.files_deleted = len(deleted)
             stats.files_changed = len(updates)
             stats.chunks_written = sum(len(u.chunks) for u in updates)
             stats.redactions = sum(u.state.redactions for u in updates) + sum(
@@ -159,6 +178,8 @@ class IndexBuilder:
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "include_tests": str(self.options.include_tests).lower(),
                 "vector_location": vectors.location,
+                VECTOR_STATE_KEY: vectors.where.to_state(),
+                "processing_version": PROCESSING_VERSION,
                 "cards_corpus_size": str(corpus_size),
             }
             skipped = {r: (n, report.examples.get(r, [])) for r, n in report.skipped.items()}
@@ -175,7 +196,12 @@ class IndexBuilder:
             catalog.close()
 
     def _scan(
-        self, source: Path, known: dict[str, FileState], report: WalkReport, stats: BuildStats
+        self,
+        source: Path,
+        known: dict[str, FileState],
+        report: WalkReport,
+        stats: BuildStats,
+        reprocess: bool = False,
     ) -> tuple[list[FileJob], list[FileState], set[str]]:
         jobs: list[FileJob] = []
         touched: list[FileState] = []
@@ -185,7 +211,7 @@ class IndexBuilder:
                 report.skip("test code (INDEX_INCLUDE_TESTS=false)", cand.path)
                 continue
             stats.files_seen += 1
-            old = None if self.options.force else known.get(cand.path)
+            old = None if reprocess else known.get(cand.path)
             if old and old.size == cand.size and old.mtime_ns == cand.mtime_ns:
                 seen.add(cand.path)
                 report.taken += 1
@@ -207,13 +233,13 @@ class IndexBuilder:
             jobs.append(FileJob(src.path, src.kind, src.text, src.size, src.mtime_ns, digest))
         return jobs, touched, seen
 
-    def _process(self, jobs: list[FileJob]) -> list[FileUpdate]:
+    def _process(self, jobs: list[FileJob]) -> list[FileUpdate | Skipped]:
         total = len(jobs)
         self.progress("chunk", 0, total)
         if not jobs:
             return []
         workers = self.options.workers or min(2, os.cpu_count() or 1)
-        updates: list[FileUpdate] = []
+        updates: list[FileUpdate | Skipped] = []
         if workers > 1 and total >= PARALLEL_FROM:
             ctx = get_context("spawn")  # no fork after native libraries started threads
             with ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker) as pool:
@@ -224,7 +250,7 @@ class IndexBuilder:
         else:
             processor = FileProcessor()
             for i, job in enumerate(jobs, 1):
-                updates.append(processor.process(job))
+                updates.append(processor.process_or_skip(job))
                 self.progress("chunk", i, total)
         return updates
 
@@ -365,6 +391,9 @@ class IndexBuilder:
         stale = sorted(vectors.ids() - live)
         if stale:
             vectors.delete(stale)
+        local = self.index_dir / "chroma"
+        if vectors.where.kind == "server" and local.exists():  # moved to a server: the old copy goes
+            remove_path(local)
 
 
 @contextmanager

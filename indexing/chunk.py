@@ -18,6 +18,9 @@ TokenCounter = Callable[[str], int]
 # The window of all-MiniLM-L6-v2 as trained (sentence-transformers max_seq_length), less the
 # [CLS]/[SEP] tokens the embedder adds.
 MAX_CHUNK_TOKENS = 254
+# A symbol (a heading path, a name) is repeated in the header of each of its chunks: a 250 KB
+# heading line made every one of its hundreds of parts carry all of it (quadratic work).
+MAX_SYMBOL_CHARS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +38,18 @@ class Chunk:
 
     @property
     def content_hash(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:32]
+        return hashlib.sha256(self.text.encode("utf-8", errors="surrogatepass")).hexdigest()[:32]
 
     @property
     def id(self) -> str:
         """Stable while the file's structure is: path, position and content."""
         key = f"{self.path}\n{self.start_line}\n{self.end_line}\n{self.symbol}\n{self.content_hash}"
-        return hashlib.sha1(key.encode("utf-8")).hexdigest()
+        # Parts cut from one over-long line share its line range and may share their text ("spam
+        # spam ..."): their character offsets in that line tell them apart.
+        if "chars" in self.metadata:
+            key += f"\n{self.metadata['chars']}"
+        # surrogatepass: a path or text that slipped through with a lone surrogate never raises here
+        return hashlib.sha1(key.encode("utf-8", errors="surrogatepass")).hexdigest()
 
     @property
     def header(self) -> str:
@@ -66,6 +74,16 @@ class Piece:
     metadata: dict[str, Any] = field(default_factory=dict)
     # May be merged with small neighbours that share the same merge key (e.g. methods of a class).
     merge_key: str | None = None
+    # Where a piece too big for the window may be cut: (line, strength) pairs, a cut allowed after
+    # that line. STRONG between blocks (paragraphs, whole lists, code blocks), ATTACHED between a
+    # heading or a lead-in and what it introduces, WEAK between the items of a list. Without
+    # breaks, a piece is cut into line windows.
+    breaks: tuple[tuple[int, int], ...] = ()
+
+
+WEAK = 1
+ATTACHED = 2
+STRONG = 3
 
 
 class LineTokens:
@@ -108,7 +126,7 @@ class Sizer:
 
     def chunks(self, path: str, kind: str, lines: list[str], pieces: Iterable[Piece]) -> list[Chunk]:
         tokens = self.line_tokens(lines)
-        merged = self._merge_small(tokens, list(pieces))
+        merged = self._merge_small(tokens, _coalesce(pieces))
         out: list[Chunk] = []
         for piece in merged:
             out.extend(self._split(path, kind, lines, tokens, piece))
@@ -137,6 +155,9 @@ class Sizer:
                         end=piece.end,
                         metadata=_merge_metadata(prev.metadata, piece.metadata),
                         merge_key=prev.merge_key,
+                        breaks=(*prev.breaks, (prev.end, STRONG), *piece.breaks)
+                        if prev.breaks or piece.breaks
+                        else (),
                     )
                     continue
             out.append(piece)
@@ -148,31 +169,87 @@ class Sizer:
             return []
         if tokens.range(piece.start, piece.end) <= self.max_tokens:
             return [Chunk(path, kind, piece.unit, piece.symbol, piece.start, piece.end, text, piece.metadata)]
-        parts: list[tuple[int, int, str]] = []
-        for start, end in self._windows(lines, tokens, piece.start, piece.end):
+        parts: list[tuple[int, int, str, str | None]] = []
+        if piece.breaks:
+            windows = self._break_windows(lines, tokens, piece)
+        else:
+            windows = self._windows(lines, tokens, piece.start, piece.end)
+        for start, end in windows:
             part_text = self._text(lines, start, end)
             if not part_text.strip():
                 continue
             if tokens.range(start, end) <= self.max_tokens:
-                parts.append((start, end, part_text))
+                parts.append((start, end, part_text, None))
             else:  # a single line longer than the window: cut it by characters
-                parts.extend((start, end, segment) for segment in self._cut(part_text))
+                parts.extend(
+                    (start, end, segment, f"{offset}-{offset + len(segment)}")
+                    for offset, segment in self._cut(part_text)
+                )
         out = []
-        for i, (start, end, part_text) in enumerate(parts, 1):
+        for i, (start, end, part_text, chars) in enumerate(parts, 1):
             meta = dict(piece.metadata)
             meta["part"] = f"{i}/{len(parts)}"
+            if chars is not None:
+                meta["chars"] = chars
             out.append(Chunk(path, kind, piece.unit, piece.symbol, start, end, part_text, meta))
         return out
 
-    def _cut(self, text: str) -> list[str]:
+    def _cut(self, text: str) -> list[tuple[int, str]]:
+        """(offset, segment) pieces of an over-long text, each within the window."""
         segments = []
-        while text:
-            size = min(len(text), self.max_tokens * 3)
-            while size > 1 and self.count(text[:size]) > self.max_tokens:
+        offset = 0
+        while offset < len(text):
+            size = min(len(text) - offset, self.max_tokens * 3)
+            while size > 1 and self.count(text[offset : offset + size]) > self.max_tokens:
                 size = size * 3 // 4
-            segments.append(text[:size])
-            text = text[size:]
-        return [s for s in segments if s.strip()]
+            segments.append((offset, text[offset : offset + size]))
+            offset += size
+        return [(o, s) for o, s in segments if s.strip()]
+
+    def _break_windows(self, lines: list[str], tokens: LineTokens, piece: Piece) -> list[tuple[int, int]]:
+        """Windows cut only at the piece's breaks, so a block (a whole list, a code block) that
+        fits the window is never cut, and a list too long for one is cut between its items.
+
+        Each window ends at the furthest break of the highest strength that fits, unless the
+        block that follows it (up to the next break as strong) could not be whole anyway and the
+        window would be small: then a weaker break is tried. So a lead-in is cut from its list
+        only when together they do not fit and the list alone does, and a heading and a lead-in
+        keep the first items of a list too long for one chunk rather than being a chunk of their
+        own. A block with no break that fits (one huge list item) falls back to line windows up
+        to its next break."""
+        strength = dict(piece.breaks)
+        points = sorted(b for b in strength if piece.start <= b < piece.end)
+        levels = sorted(set(strength.values()), reverse=True)
+        windows: list[tuple[int, int]] = []
+        cur, end = piece.start, piece.end
+        while cur <= end:
+            if tokens.range(cur, end) <= self.max_tokens:
+                windows.append((cur, end))
+                break
+            fitting = [b for b in points if b >= cur and tokens.range(cur, b) <= self.max_tokens]
+            stop: int | None = None
+            for level in levels:
+                best = max((b for b in fitting if strength[b] >= level), default=None)
+                if best is None:
+                    continue
+                after = min((b for b in points if b > best and strength[b] >= level), default=end)
+                if (
+                    best == fitting[-1]
+                    or tokens.range(best + 1, after) <= self.max_tokens
+                    or tokens.range(cur, best) >= self.max_tokens // 3
+                ):
+                    stop = best
+                    break
+            if stop is None and fitting:
+                stop = fitting[-1]
+            if stop is None:  # nothing fits before the next break: cut that block by lines
+                nxt = min((b for b in points if b >= cur), default=end)
+                windows.extend(self._windows(lines, tokens, cur, nxt))
+                cur = nxt + 1
+                continue
+            windows.append((cur, stop))
+            cur = stop + 1
+        return windows
 
     def _windows(self, lines: list[str], tokens: LineTokens, start: int, end: int) -> list[tuple[int, int]]:
         """Greedy line windows that fit; prefers to cut at a blank line in the window's last third."""
@@ -198,6 +275,27 @@ class Sizer:
             windows.append((cur, stop))
             cur = stop + 1
         return windows
+
+
+def _coalesce(pieces: Iterable[Piece]) -> list[Piece]:
+    """Pieces in file order that share no line. Chunks are line ranges, so units on the same line
+    (thirty thousand `SELECT 1;` on one line) are one piece: else each would be that whole line,
+    cut again and again, under the same id."""
+    out: list[Piece] = []
+    for piece in sorted(pieces, key=lambda p: (p.start, p.end)):
+        if len(piece.symbol) > MAX_SYMBOL_CHARS:  # goes into every chunk's header and search text
+            cut = piece.symbol[:MAX_SYMBOL_CHARS].rsplit(" ", 1)[0] + " …"
+            piece = Piece(
+                piece.unit, cut, piece.start, piece.end, piece.metadata, piece.merge_key, piece.breaks
+            )
+        if out and piece.start <= out[-1].end:
+            prev = out[-1]
+            if piece.end > prev.end:
+                out[-1] = Piece(prev.unit, prev.symbol, prev.start, piece.end, prev.metadata, prev.merge_key,
+                                (*prev.breaks, *piece.breaks))  # fmt: skip
+            continue
+        out.append(piece)
+    return out
 
 
 def _merge_metadata(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,10 @@ from indexing.lexical import tokenize
 from indexing.redact import redact
 from indexing.tokens import TokenCounter
 
+# Bumped when redaction or chunking changes what a file's text becomes: an index built by an older
+# version re-processes every file once (issue 11: secrets the old rules let through).
+PROCESSING_VERSION = "redact-2 chunk-2"
+
 
 @dataclass(frozen=True, slots=True)
 class FileJob:
@@ -40,7 +44,7 @@ class FileProcessor:
         self.sizer = Sizer(self.counter.count, count_lines=self.counter.count_lines)
 
     def process(self, job: FileJob) -> FileUpdate:
-        redaction = redact(job.text)
+        redaction = redact(job.text, job.kind)
         chunks = chunk_text(job.path, job.kind, redaction.text, self.sizer)
         terms = [tokenize(f"{c.header}\n{c.text}") for c in chunks]
         dense = chunk_units(job.path, chunks, self.counter)
@@ -52,6 +56,25 @@ class FileProcessor:
         symbols = [] if is_test else list(dict.fromkeys(c.symbol for c in chunks if c.symbol))
         return FileUpdate(state, chunks, terms, dense, counts, symbols)
 
+    def process_or_skip(self, job: FileJob) -> FileUpdate | Skipped:
+        """`process`, or why the file cannot be indexed: one file never stops a build."""
+        try:
+            update = self.process(job)
+        except Exception as exc:  # any defect on one file's content skips that file, not the build
+            return Skipped(job.path, f"could not be chunked ({type(exc).__name__})")
+        ids = [c.id for c in update.chunks]
+        if len(set(ids)) != len(ids):  # the stores key on them: a duplicate would abort the build
+            return Skipped(job.path, "could not be chunked (duplicate chunk ids)")
+        return update
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file the processor gave up on, and the reason counted in the build's skips."""
+
+    path: str
+    reason: str
+
 
 _worker: FileProcessor | None = None
 
@@ -61,6 +84,6 @@ def init_worker() -> None:
     _worker = FileProcessor()
 
 
-def process_in_worker(job: FileJob) -> FileUpdate:
+def process_in_worker(job: FileJob) -> FileUpdate | Skipped:
     assert _worker is not None, "init_worker was not run in this process"
-    return _worker.process(job)
+    return _worker.process_or_skip(job)

@@ -117,7 +117,24 @@ class WalkReport:
         self.skipped[reason] += 1
         bucket = self.examples.setdefault(reason, [])
         if len(bucket) < 5:
-            bucket.append(path)
+            bucket.append(printable(path))
+
+
+def valid_name(name: str) -> bool:
+    """False for a name whose bytes are not UTF-8: os.walk hands them over as lone surrogates,
+    which no store, id or page can encode (issue 11: one such name aborted the build)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(path: str) -> str:
+    """A path as it can be stored and shown: undecodable bytes become U+FFFD."""
+    if valid_name(path):
+        return path
+    return path.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,14 +215,21 @@ def walk(root: Path, report: WalkReport, max_file_bytes: int = DEFAULT_MAX_FILE_
     """
     root = root.resolve()
     rules = _IgnoreRules()
-    for abs_dir, dirs, files in os.walk(root, followlinks=False):
+
+    def unreadable_dir(error: OSError) -> None:
+        rel = os.path.relpath(error.filename, root) if error.filename else "?"
+        report.skip("unreadable folder", rel.replace(os.sep, "/"))
+
+    for abs_dir, dirs, files in os.walk(root, onerror=unreadable_dir, followlinks=False):
         rel_dir = os.path.relpath(abs_dir, root)
         rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/")
         rules.load_dir(rel_dir, abs_dir)
         kept_dirs = []
         for d in sorted(dirs):
             rel = f"{rel_dir}/{d}" if rel_dir else d
-            if os.path.islink(os.path.join(abs_dir, d)):
+            if not valid_name(d):
+                report.skip("file name not valid UTF-8", rel)
+            elif os.path.islink(os.path.join(abs_dir, d)):
                 report.skip("symlink", rel)
             elif d in SKIP_DIRS or d.endswith(".egg-info"):
                 report.skip("vendored or build folder", rel)
@@ -220,6 +244,9 @@ def walk(root: Path, report: WalkReport, max_file_bytes: int = DEFAULT_MAX_FILE_
             rel = f"{rel_dir}/{name}" if rel_dir else name
             abspath = os.path.join(abs_dir, name)
             if name in (".gitignore", ".indexignore"):
+                continue
+            if not valid_name(name):
+                report.skip("file name not valid UTF-8", rel)
                 continue
             if os.path.islink(abspath):
                 report.skip("symlink", rel)

@@ -110,7 +110,7 @@ class HybridRetriever:
                 break
         latency = (time.perf_counter() - started) * 1000
         log.debug("retrieve %r: %d results in %.1f ms", query[:60], len(results), latency)
-        return RetrievalResult(query, results, latency, snap.generation)
+        return RetrievalResult(query, results, latency, snap.generation, _warnings(self.reader))
 
     # ------------------------------------------------------------------------------------------
     def rankings(
@@ -203,6 +203,12 @@ class HybridRetriever:
         ranked = sorted(chunks, key=lambda c: (-strength(c), c.start_line))
         best = [c for c in ranked[:n] if strength(c) > 0]
         return best or ranked[:1]
+
+
+def _warnings(reader: IndexReader) -> tuple[str, ...]:
+    """The reader's warnings (an unreachable vector server); stand-in readers may have none."""
+    warnings = getattr(reader, "warnings", None)
+    return tuple(warnings()) if warnings is not None else ()
 
 
 def _result(chunk: StoredChunk, score: float, scores: dict[str, float]) -> RetrievedChunk:

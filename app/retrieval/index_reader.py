@@ -2,17 +2,30 @@
 
 The builder commits a new generation atomically; the reader notices a newer generation on its
 next query and reloads, so a running dashboard picks up a rebuild without a restart.
+
+The vectors must be where the index says they are (else `VectorLocationError`, before any local
+store is created). When they live on a Chroma server that cannot be reached, dense search returns
+nothing and `warnings()` says so, naming CHROMA_HOST and the address tried: retrieval goes on with
+BM25 alone instead of failing every chat turn, and retries the server every `RECONNECT_AFTER_S`.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from indexing.bm25_index import LexicalIndex
 from indexing.catalog import Catalog, DenseUnit, StoredChunk
-from indexing.vector_store import VectorStore
+from indexing.vector_store import VectorLocation, VectorStore, VectorStoreUnavailableError
+
+log = logging.getLogger(__name__)
+RECONNECT_AFTER_S = 30.0  # while the server is down, dense search is skipped without waiting on it
 
 
 class IndexMissingError(RuntimeError):
@@ -36,6 +49,7 @@ class IndexReader:
         collection: str = "codebase",
         chroma_host: str | None = None,
         chroma_port: int = 8000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.index_dir = index_dir
         self._collection = collection
@@ -43,6 +57,9 @@ class IndexReader:
         self._lock = threading.Lock()
         self._snapshot: IndexSnapshot | None = None
         self._vectors: VectorStore | None = None
+        self._clock = clock
+        self._down: tuple[float, str] | None = None  # (when, why) the server was last unreachable
+        self._dense = DenseSearch(self)
 
     @staticmethod
     def exists(index_dir: Path) -> bool:
@@ -77,12 +94,50 @@ class IndexReader:
                 catalog.close()
         raise AssertionError("unreachable")
 
-    def vectors(self) -> VectorStore:
+    def vectors(self) -> DenseSearch:
+        """Dense search over the index's vectors, degrading to no hits when the server is down."""
+        return self._dense
+
+    def store(self) -> VectorStore:
+        """The vector store, checked against where the index says its vectors live.
+
+        Raises VectorLocationError on a mismatch (without creating a local store) and
+        VectorStoreUnavailableError when the configured server cannot be reached."""
+        host, port = self._chroma
+        configured = VectorLocation.configured(host, port, self._collection)
+        snap = self._snapshot or self.snapshot()
+        recorded = VectorLocation.recorded(snap.state)
+        if recorded is not None:
+            recorded.check(configured, self.index_dir)
         with self._lock:
             if self._vectors is None:
-                host, port = self._chroma
                 self._vectors = VectorStore(self.index_dir, self._collection, host, port)
             return self._vectors
+
+    def warnings(self) -> list[str]:
+        """What a result served now must tell its reader: the vector server is unreachable."""
+        down = self._down
+        if down is None:
+            return []
+        return [f"Semantic search is unavailable, results come from keyword search (BM25) only: {down[1]}"]
+
+    def _query_vectors(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        down = self._down
+        if down is not None and self._clock() - down[0] < RECONNECT_AFTER_S:
+            return []
+        try:
+            hits = self.store().query(vector, k)
+        except VectorStoreUnavailableError as exc:
+            if self._down is None:
+                log.warning("dense search off, answering from BM25 only: %s", exc)
+            with self._lock:
+                self._vectors = None  # reconnect from scratch next time
+                self._down = (self._clock(), str(exc))
+            return []
+        if self._down is not None:
+            log.warning("the Chroma server answers again: dense search is back")
+            self._down = None
+        return hits
 
     def _load(self, catalog: Catalog, generation: int) -> IndexSnapshot:
         catalog.db.execute("BEGIN")  # one consistent read of the catalog
@@ -99,3 +154,21 @@ class IndexReader:
             self.index_dir / state["bm25_base"], self.index_dir / delta if delta else None
         )
         return IndexSnapshot(int(state.get("generation", generation)), chunks, by_path, dense, lexical, state)
+
+
+class DenseSearch:
+    """`IndexReader.vectors()`: what the hybrid retriever queries. A server that cannot be reached
+    yields no hits (and a warning on the reader) instead of an exception; a vector location that
+    does not match the index still raises VectorLocationError."""
+
+    def __init__(self, reader: IndexReader) -> None:
+        self._reader = reader
+
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        return self._reader._query_vectors(vector, k)
+
+    def ids(self) -> set[str]:
+        return self._reader.store().ids()
+
+    def count(self) -> int:
+        return self._reader.store().count()

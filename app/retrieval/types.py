@@ -54,3 +54,6 @@ class RetrievalResult:
     chunks: list[RetrievedChunk]
     latency_ms: float
     index_generation: int
+    # Why the results may be worse than usual, for the chat context panel and the search page to
+    # show (a Chroma server that cannot be reached: keyword search only). Empty when all is well.
+    warnings: tuple[str, ...] = ()

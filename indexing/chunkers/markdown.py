@@ -3,17 +3,40 @@
 Headings inside fenced code blocks are not headings. A section's heading path is its symbol, so a
 hit deep in a document still says where it sits; consecutive small sections under the same parent
 may be merged by the sizer.
+
+A section too big for one chunk is cut along its blocks, never inside a list item or a code block
+(issue 12: "how do I ..." answers lost the steps of a numbered procedure cut across chunks). A
+heading and the lead-in paragraph of a list ("To publish a track:") stay with the list; a list
+that fits one chunk stays whole; a longer one is cut between its items.
 """
 
 from __future__ import annotations
 
 import re
 
-from indexing.chunk import Piece
+from indexing.chunk import ATTACHED, STRONG, WEAK, Piece
 
-_ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# A heading is part of the symbol (heading path) of every chunk under it: a huge one is clipped.
+MAX_HEADING_CHARS = 120
+_ATX_OPEN = re.compile(r"^(#{1,6})[ \t]+")
+
+
+def atx_heading(line: str) -> tuple[int, str] | None:
+    """(level, title) of an ATX heading line ("## Title ##"), in linear time: a one-regex form
+    backtracked quadratically on a 250 KB heading line of one repeated word and stalled a build."""
+    m = _ATX_OPEN.match(line)
+    if not m:
+        return None
+    title = line[m.end() :].strip()
+    closing = title.rstrip("#")
+    if closing != title and (not closing or closing[-1] in " \t"):
+        title = closing.strip()  # "Title ##": the closing hashes are not part of it
+    return len(m.group(1)), title
+
+
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _SETEXT = re.compile(r"^(=+|-+)\s*$")
+_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d{1,9}[.)])(?:\s+|$)")
 
 
 def markdown_pieces(lines: list[str]) -> list[Piece]:
@@ -35,9 +58,9 @@ def markdown_pieces(lines: list[str]) -> list[Piece]:
             ):
                 fence = None
             continue
-        m = _ATX.match(line)
-        if m:
-            headings.append((i, len(m.group(1)), m.group(2).strip()))
+        atx = atx_heading(line)
+        if atx:
+            headings.append((i, atx[0], atx[1][:MAX_HEADING_CHARS]))
         elif (
             i > 1
             and _SETEXT.match(line)
@@ -46,9 +69,11 @@ def markdown_pieces(lines: list[str]) -> list[Piece]:
             and not (headings and headings[-1][0] == i - 1)
         ):
             level = 1 if line.strip().startswith("=") else 2
-            headings.append((i - 1, level, lines[i - 2].strip()))
+            headings.append((i - 1, level, lines[i - 2].strip()[:MAX_HEADING_CHARS]))
     if not headings:
-        return [Piece("section", "", 1, len(lines), merge_key="doc")]
+        return [
+            Piece("section", "", 1, len(lines), merge_key="doc", breaks=block_breaks(lines, 1, len(lines)))
+        ]
     pieces: list[Piece] = []
     if headings[0][0] > 1 and any(line.strip() for line in lines[: headings[0][0] - 1]):
         pieces.append(Piece("section", "", 1, headings[0][0] - 1, merge_key="doc"))
@@ -63,7 +88,74 @@ def markdown_pieces(lines: list[str]) -> list[Piece]:
         pieces.append(
             Piece("section", path, line_no, end, {"heading": _clean(title), "level": level}, merge_key=parent)
         )
-    return _fold_bare_headings(pieces, lines)
+    return [
+        Piece(p.unit, p.symbol, p.start, p.end, p.metadata, p.merge_key, block_breaks(lines, p.start, p.end))
+        for p in _fold_bare_headings(pieces, lines)
+    ]
+
+
+def block_breaks(lines: list[str], start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """Where lines start..end may be cut: (line, strength), a cut allowed after that line.
+
+    Strong between blocks separated by a blank line; "attached" after a heading or a lead-in (a
+    paragraph ending with ':' introduces what follows), cut only when they cannot stay together;
+    weak before each item of a list at the list's own indentation. Nothing inside a fenced code block, a table, or a list item (its
+    continuation lines, nested items and code blocks belong to it).
+    """
+    breaks: dict[int, int] = {}
+    fence: str | None = None
+    list_indent: int | None = None  # indentation of the items of the list we are in
+    blank_before = False
+    attached = True  # the previous block holds on to the next (a heading, a lead-in)
+    after_heading = False
+    for i in range(start, end + 1):
+        line = lines[i - 1]
+        f = _FENCE.match(line)
+        if fence is not None:
+            if (
+                f
+                and f.group(1)[0] == fence[0]
+                and len(f.group(1)) >= len(fence)
+                and not line[f.end() :].strip()
+            ):
+                fence = None
+            continue
+        if not line.strip():
+            blank_before = True
+            continue
+        indent = len(line) - len(line.lstrip())
+        item = _ITEM.match(line)
+        heading = atx_heading(line) is not None
+        if list_indent is not None:
+            if item and len(item.group(1)) <= list_indent and not heading:
+                breaks[i - 1] = WEAK  # the next item of the same list
+                after_heading = False
+                list_indent = len(item.group(1))
+                blank_before = False
+                if f:
+                    fence = f.group(1)
+                continue
+            if not heading and (indent > list_indent or not blank_before):
+                blank_before = False  # a continuation line, a nested item, a lazy line
+                if f:
+                    fence = f.group(1)
+                continue
+            list_indent = None  # the list ended: this line starts a new block
+            attached = False
+        if i > start and (blank_before or heading or after_heading):
+            breaks[i - 1] = ATTACHED if attached else STRONG
+        elif i > start and item and not heading:  # a list right under its paragraph: held on to
+            breaks[i - 1] = ATTACHED
+        after_heading = heading
+        if item and not heading:
+            list_indent = len(item.group(1))
+            attached = False
+        else:  # what the block's last line says about the next block
+            attached = heading or line.rstrip().endswith(":")
+        if f:
+            fence = f.group(1)
+        blank_before = False
+    return tuple(sorted((b, s) for b, s in breaks.items() if start <= b < end))
 
 
 def _fold_bare_headings(pieces: list[Piece], lines: list[str]) -> list[Piece]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from indexing.catalog import Catalog
 
 from .conftest import BuilderFactory, view
@@ -60,3 +62,89 @@ def test_a_build_over_broken_files(source: Path, index_dir: Path, make_builder: 
     assert windows[1].text == "CREATE TABLE awards (\n  id UUID PRIMARY KEY\n);"
     assert skipped["over the size limit"] == (1, ["dump.sql"])
     assert skipped["symlink"] == (1, ["domain/loop"])
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_not_fatal(
+    source: Path, index_dir: Path, make_builder: BuilderFactory
+) -> None:
+    """Issue 11: a name such as b"notes\\xff.md" made the chunk id raise UnicodeEncodeError."""
+    folder = os.fsencode(source / "docs")
+    with open(os.path.join(folder, b"notes\xff.md"), "w") as f:
+        f.write("# Notes\n\nPublishing a track needs one course.\n")
+    os.mkdir(os.path.join(folder, b"old\xfe"))
+    with open(os.path.join(folder, b"old\xfe", b"guide.md"), "w") as f:
+        f.write("# Guide\n\nAn old guide.\n")
+
+    stats = make_builder().build(source)
+
+    assert stats.skipped == {"file name not valid UTF-8": 2}
+    assert set(view(index_dir).files) == set(FILES)
+    catalog = Catalog(index_dir, readonly=True)
+    try:
+        count, examples = catalog.skipped()["file name not valid UTF-8"]
+    finally:
+        catalog.close()
+    assert count == 2
+    assert sorted(examples) == ["docs/notes\ufffd.md", "docs/old\ufffd"]
+
+
+def test_a_huge_line_of_one_repeated_word_is_indexed_with_unique_ids(
+    source: Path, index_dir: Path, make_builder: BuilderFactory
+) -> None:
+    """Issue 11: the parts cut from one long line of "spam spam ..." had the same id, and Chroma's
+    DuplicateIDError aborted the build."""
+    (source / "docs" / "wall.md").write_text("# Wall\n\n" + "spam " * 20_000 + "\n\nafter the wall\n")
+
+    stats = make_builder().build(source)
+
+    assert stats.skipped == {}
+    v = view(index_dir)
+    wall = [(s, e) for path, s, e, _ in v.chunks.values() if path == "docs/wall.md"]
+    assert len(wall) > 20  # the line was cut into many parts, each its own chunk
+    assert all(1 <= s <= e <= 5 for s, e in wall)
+    assert len(v.chunks) == len(set(v.chunks))
+
+
+def test_a_file_that_cannot_be_chunked_is_skipped_under_a_reason(
+    source: Path, index_dir: Path, make_builder: BuilderFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever a chunker's defect, one file never stops the build: it is skipped and counted."""
+    import indexing.process as process
+
+    real = process.chunk_text
+
+    def chunk_text(path: str, kind: str, text: str, sizer: object) -> object:
+        if path == "docs/api.md":
+            raise RuntimeError("a chunker defect")
+        return real(path, kind, text, sizer)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(process, "chunk_text", chunk_text)
+    stats = make_builder().build(source)
+
+    assert stats.skipped == {"could not be chunked (RuntimeError)": 1}
+    assert set(view(index_dir).files) == set(FILES) - {"docs/api.md"}
+
+
+def test_the_campaigns_bad_corpus_never_stops_a_build(
+    tmp_path: Path, index_dir: Path, make_builder: BuilderFactory
+) -> None:
+    """bench.campaign's `corpora` part as a test: names that are not UTF-8, binaries, huge lines of
+    one word (also as a heading and as 30,000 statements on one line), broken encodings, empty
+    files, symlink loops, a FIFO, unreadable files, hostile nesting; a first and a forced build."""
+    from bench.campaign_corpora import bad_corpus
+
+    source = tmp_path / "bad"
+    source.mkdir()
+    bad_corpus(source)
+    try:
+        first = make_builder().build(source)
+        forced = make_builder(force=True).build(source)
+    finally:
+        os.chmod(source / "locked-dir", 0o755)
+    for stats in (first, forced):
+        assert stats.skipped["file name not valid UTF-8"] == 4
+        assert stats.skipped["symlink"] == 5
+        assert not any(reason.startswith("could not be chunked") for reason in stats.skipped)
+    v = view(index_dir)
+    assert {"long/wall.md", "long/heading.md", "long/q.sql", "long/loop.py", "deep/nested.py"} <= set(v.files)
+    assert len(v.chunks) == len(set(v.chunks))

@@ -262,3 +262,30 @@ def test_a_new_embedding_model_re_embeds_every_vector(
     assert after.dense == before.dense and after.vectors == set(after.dense)
     hits = make_retriever().retrieve("What kinds of rooms can be reserved for live sessions?", k=1).chunks
     assert hits[0].path == "migrations/0003_meeting_rooms.sql"
+
+
+def test_an_index_made_by_older_redaction_rules_is_reprocessed_once(
+    tmp_path: Path, index_dir: Path, make_builder: BuilderFactory
+) -> None:
+    """A secret the old rules let through must not stay indexed because its file did not change:
+    an index whose processing version differs re-reads every file once (embeddings stay cached)."""
+    import sqlite3
+
+    source = tmp_path / "platform"
+    write_tree(source, FILES)
+    write_tree(source, {"deploy/Dockerfile": "FROM python:3.12\nENV DB_PASSWORD=Ol5dPw\n"})
+    make_builder().build(source)
+    # what an index built before this version looked like: no version, the secret in clear
+    db = sqlite3.connect(index_dir / "catalog.sqlite")
+    db.execute("DELETE FROM state WHERE key = 'processing_version'")
+    db.execute("UPDATE chunks SET text = replace(text, '[REDACTED]', 'Ol5dPw')")
+    db.commit()
+    db.close()
+    assert any("Ol5dPw" in text for _, _, _, text in view(index_dir).chunks.values())
+
+    stats = make_builder().build(source)
+    assert stats.files_changed == N_FILES + 1
+    assert stats.embedded == 0  # same texts as before: every vector came from the cache
+    assert not any("Ol5dPw" in text for _, _, _, text in view(index_dir).chunks.values())
+    again = make_builder().build(source)
+    assert (again.files_changed, again.files_unchanged) == (0, N_FILES + 1)

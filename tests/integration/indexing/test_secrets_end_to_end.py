@@ -4,14 +4,21 @@ redacted in chunk text, dense cards and the BM25 corpus alike, and the counts ar
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from app.retrieval.hybrid import HybridRetriever
 from indexing.catalog import Catalog
 from indexing.lexical import tokenize
 from indexing.redact import REDACTED
 
 from .conftest import BuilderFactory, view
+from .planted_secrets import SECRETS, distinctive, found_on_disk, write_planted
 from .platform_repo import FILES, REDACTED_FILES, SECRET_FILES, SECRET_VALUES, write_platform
+
+RetrieverFactory = Callable[..., HybridRetriever]
 
 
 def _distinctive_terms(secret: str) -> set[str]:
@@ -88,3 +95,45 @@ def test_redacted_chunks_keep_their_line_numbers(
     assert 'AWS_ACCESS_KEY_ID = "[REDACTED]"' in joined
     assert "postgresql://platform:[REDACTED]@db.internal:5432/platform" in joined
     assert "SIGNING_KEY = '''\n[REDACTED]\n\n\n'''" in joined
+
+
+def test_planted_secrets_of_many_shapes_are_found_by_no_query_and_nowhere_on_disk(
+    tmp_path: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever: RetrieverFactory
+) -> None:
+    """Issue 11: `ENV DB_PASSWORD=...` in a Dockerfile, `- POSTGRES_PASSWORD=...` in a compose
+    file, `export API_KEY=sk-live-...` in Markdown, passwords under six characters, keys known by
+    their prefixes: none may be found by a query or by reading the index's files."""
+    source = write_planted(write_platform(tmp_path / "platform"))
+    stats = make_builder().build(source)
+    assert stats.skipped == {"secret file": 1}  # .env is never read
+    assert stats.redactions >= len(SECRETS) - 1
+
+    retriever = make_retriever()
+    found_by_query = []
+    for secret in SECRETS:
+        for query in (secret, *distinctive(secret), f"password token key {secret}"):
+            for chunk in retriever.retrieve(query, k=20, chunks_per_file=5).chunks:
+                if any(part.lower() in chunk.text.lower() for part in distinctive(secret)):
+                    found_by_query.append((secret, chunk.citation))
+    assert found_by_query == []
+    assert found_on_disk(index_dir) == []
+
+    # the files themselves are indexed: what surrounds each secret stays searchable
+    hits = retriever.retrieve("POSTGRES_PASSWORD environment compose", k=5).chunks
+    assert any(c.path == "docker-compose.yml" and "POSTGRES_PASSWORD=[REDACTED]" in c.text for c in hits)
+    hits = retriever.retrieve("export API_KEY before starting", k=5).chunks
+    assert any(c.path == "docs/setup.md" and "export API_KEY=[REDACTED]" in c.text for c in hits)
+
+
+def test_the_planted_corpus_leaks_without_redaction(
+    tmp_path: Path, index_dir: Path, make_builder: BuilderFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check above can fail: with redaction switched off, the same corpus is found on disk."""
+    import indexing.process as process
+    from indexing.redact import Redaction
+
+    monkeypatch.setattr(process, "redact", lambda text, kind=None: Redaction(text, 0))
+    source = write_planted(write_platform(tmp_path / "platform"))
+    make_builder().build(source)
+    leaked = {secret for secret, _ in found_on_disk(index_dir)}
+    assert leaked == set(SECRETS) - {"sk-ant-Ev9nVxQw"}  # all but the .env file's, never read

@@ -219,3 +219,99 @@ def test_any_text_keeps_its_line_count(text: str) -> None:
     assert result.count >= 0
     if result.count == 0:
         assert result.text == text
+
+
+# Issue 11: shapes that were indexed verbatim. Assignments of secret-named variables are redacted
+# in every file kind whatever the value's length; keys are recognised by their prefixes.
+@pytest.mark.parametrize(
+    ("kind", "text", "secret"),
+    [
+        ("text", "ENV DB_PASSWORD=pg4u", "pg4u"),
+        ("text", "ENV DB_PASSWORD pg4u", "pg4u"),
+        ("text", "ARG NPM_TOKEN=a1b2", "a1b2"),
+        ("text", "RUN mysql --password=x7 -e 'select 1'", "x7"),
+        ("yaml", "      - POSTGRES_PASSWORD=pw", "pw"),
+        ("yaml", "      POSTGRES_PASSWORD: pw", "pw"),
+        ("yaml", '      MYSQL_ROOT_PASSWORD: "r00t"', "r00t"),
+        ("yaml", "  password: 1234", "1234"),
+        ("markdown", "export API_KEY=sk-live-4f9a", "sk-live-4f9a"),
+        ("markdown", "    export GITHUB_TOKEN=ghp_Zq81x", "ghp_Zq81x"),
+        ("markdown", "docker run -e REDIS_PASS=abc my/image", "abc"),
+        ("shell", 'export SECRET_KEY="k9"', "k9"),
+        ("shell", "DB_PASS=hunter", "hunter"),
+        ("ini", "password = pw", "pw"),
+        ("toml", 'api_key = "k1"', "k1"),
+        ("json", '  "password": "pw1",', "pw1"),
+        ("sql", "CREATE USER app WITH PASSWORD 'pw5';", "pw5"),
+        ("sql", "ALTER ROLE app PASSWORD 'abc';", "abc"),
+        ("python", 'DB_PASSWORD = "abc"', "abc"),
+        ("python", "conn = connect(password='p4')", "p4"),
+        ("typescript", "const apiKey = 'k-12';", "k-12"),
+        ("html", '<input type="hidden" name="csrf" value="x"> API_KEY=zz9', "zz9"),
+        # keys by their prefix, short or long, in prose or code
+        ("markdown", "use sk-live-abc123 for the demo", "sk-live-abc123"),
+        ("markdown", "stripe: sk_live_51Hx9", "sk_live_51Hx9"),
+        ("markdown", "test key sk_test_4eC39Hq", "sk_test_4eC39Hq"),
+        ("markdown", "openai sk-Ab12Cd34Ef56Gh78Ij90Kl", "sk-Ab12Cd34Ef56Gh78Ij90Kl"),
+        ("markdown", "the token ghp_8sK2mQ is revoked", "ghp_8sK2mQ"),
+        ("markdown", "gitlab glpat-Xy12Zw34Ab56", "glpat-Xy12Zw34Ab56"),
+        ("markdown", "bot xoxb-12345-abcde", "xoxb-12345-abcde"),
+        ("markdown", "maps AIzaSyA1b2C3d4E5f6", "AIzaSyA1b2C3d4E5f6"),
+        ("markdown", "hf hf_AbCdEfGhIjKlMnOpQrStUvWxYz123456", "hf_AbCdEfGhIjKlMnOpQrStUvWxYz123456"),
+        (
+            "markdown",
+            "sendgrid SG.abcdefghijklmnop.ABCDEFGHIJKLMNOPqrst",
+            "SG.abcdefghijklmnop.ABCDEFGHIJKLMNOPqrst",
+        ),
+        ("markdown", "jwt eyJhbGciOi.eyJzdWIi.c2lnbmF0", "eyJhbGciOi.eyJzdWIi.c2lnbmF0"),
+        # short tails the campaign found indexed: a digit makes them keys
+        ("markdown", "maps key AIzaCUip5K here", "AIzaCUip5K"),
+        ("markdown", "pat github_pat_y7IVt9", "github_pat_y7IVt9"),
+        ("markdown", "gitlab glpat-zc1DLT", "glpat-zc1DLT"),
+        ("markdown", "hugging face hf_WKx1kl", "hf_WKx1kl"),
+        ("markdown", "slack app xapp-HTT17m", "xapp-HTT17m"),
+    ],
+)
+def test_issue_11_secret_shapes_are_redacted(kind: str, text: str, secret: str) -> None:
+    result = redact(text, kind)
+    assert secret not in result.text, result.text
+    assert result.count >= 1
+    assert REDACTED in result.text
+
+
+def test_a_pgp_private_key_block_is_redacted() -> None:
+    text = "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF0abc\n=x1Yz\n-----END PGP PRIVATE KEY BLOCK-----\nafter\n"
+    result = redact(text, "markdown")
+    assert "lQOYBF0abc" not in result.text
+    assert result.text.count("\n") == text.count("\n")
+    assert result.text.endswith("after\n")
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("python", "login(user, password=password)"),
+        ("python", "client = Client(api_key=api_key, token=tok)"),
+        ("python", "    password: SecretStr"),
+        ("python", "    password = pw"),
+        ("python", "def set_password(self, password: str) -> None:"),
+        ("typescript", "const token = await getToken(password);"),
+        ("yaml", "password_min_length: 8"),
+        ("yaml", "token_ttl_seconds: 3600"),
+        ("yaml", "reset_password_url: /account/reset"),
+        ("yaml", "      - POSTGRES_PASSWORD=${POSTGRES_PASSWORD}"),
+        ("yaml", "      - POSTGRES_PASSWORD_FILE=/run/secrets/db_password"),
+        ("text", "ENV DB_PASSWORD=$DB_PASSWORD"),
+        ("markdown", "Set `API_KEY=<your key>` in the environment."),
+        ("markdown", "export API_KEY=..."),
+        ("markdown", "task-list and desk-lamp are not keys; neither is skim-reading"),
+        ("python", "from huggingface_hub import hf_hub_download"),
+        ("markdown", "the xapp-config file and the AIzaRules page"),
+        ("sql", "-- the password column holds a bcrypt hash"),
+        ("json", '  "password": "",'),
+        ("markdown", "the password is at least 12 characters"),
+    ],
+)
+def test_names_and_placeholders_are_not_secrets(kind: str, text: str) -> None:
+    result = redact(text, kind)
+    assert (result.text, result.count) == (text, 0)

@@ -327,3 +327,39 @@ def test_negated_patterns_use_pathspec_itself() -> None:
     compiled = _CompiledSpec(spec)
     assert compiled.combined is None
     assert compiled.match("a.md") and not compiled.match("keep.md")
+
+
+def test_a_folder_that_cannot_be_listed_is_counted_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Permission bits do not stop root, so the refusal is simulated where os.walk lists a folder."""
+    write(tmp_path, "docs/a.md", "# A\n")
+    write(tmp_path, "locked/b.md", "# B\n")
+    real_scandir = os.scandir
+    locked = str(tmp_path / "locked")
+
+    def scandir(path: Any = ".") -> Any:
+        if str(path) == locked:
+            raise PermissionError(13, "Permission denied", locked)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    report = WalkReport()
+    assert [c.path for c in walk(tmp_path, report)] == ["docs/a.md"]
+    assert report.skipped == {"unreadable folder": 1}
+    assert report.examples["unreadable folder"] == ["locked"]
+
+
+def test_names_that_are_not_utf8_are_skipped_with_a_printable_example(tmp_path: Path) -> None:
+    root = os.fsencode(tmp_path)
+    os.makedirs(os.path.join(root, b"docs", b"d\xe9j\xe0"))
+    for rel in (b"docs/ok.md", b"docs/bad\xff.md", b"docs/d\xe9j\xe0/inside.md"):
+        with open(os.path.join(root, rel), "w") as f:
+            f.write("# T\n")
+    report = WalkReport()
+    assert [c.path for c in walk(tmp_path, report)] == ["docs/ok.md"]
+    assert report.skipped == {"file name not valid UTF-8": 2}
+    assert sorted(report.examples["file name not valid UTF-8"]) == [
+        "docs/bad\ufffd.md",
+        "docs/d\ufffdj\ufffd",
+    ]
