@@ -42,6 +42,8 @@ def render_context(turns: list[TurnView]) -> None:
     cite = st.session_state.get("selected_cite")
     latency = f" in {format_latency(turn.retrieval_ms)}" if turn.retrieval_ms is not None else ""
     st.caption(f"Searched for: *{turn.query}*{latency}. {len(turn.chunks)} passages, best file first.")
+    for warning in turn.retrieval_warnings:
+        st.warning(warning, icon=":material/warning:")
     if not turn.chunks:
         st.warning("Nothing in the index matched this question. Try the names of endpoints, fields or rules.")
         return

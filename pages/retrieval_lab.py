@@ -76,6 +76,8 @@ if query_tab.open:
     else:
         rankings = svc.retrieval.rankings(query, weights) or {}
         result = svc.retrieval.search(query, int(k), weights=weights)
+        for warning in result.warnings if result else ():
+            st.warning(warning, icon=":material/warning:")
         st.markdown("**Rankings side by side** (files; scores are each ranker's own)")
         st.dataframe(lab.ranking_table(rankings, int(k)), hide_index=True, width="stretch")
         st.markdown(

@@ -71,7 +71,7 @@ class FrameWriter:
         if kind == "context_retrieved":
             chunks = [_chunk(c) for c in event.get("chunks") or []]
             return [{"type": "context", **base, "query": event.get("query"), "chunks": chunks,
-                     "citations": [c for c in chunks if c["cite"]], "latency_ms": event.get("latency_ms")}]  # fmt: skip
+                     "citations": [c for c in chunks if c["cite"]], "latency_ms": event.get("latency_ms"), "warnings": event.get("warnings") or []}]  # fmt: skip
         if kind == "text_delta":
             self._text[turn] = self._text.get(turn, "") + str(event.get("text", ""))
             return [{"type": "response_delta", **base, "content": event.get("text", "")}]

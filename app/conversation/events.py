@@ -59,6 +59,8 @@ class ContextRetrieved(Event):
     query: str = ""  # the standalone query actually searched
     chunks: list[dict[str, Any]] = field(default_factory=list)  # RetrievedChunk.as_dict() with "cite" ids
     latency_ms: float = 0.0
+    # Why retrieval answered with less than usual (a vector server down: BM25 alone), for the user.
+    warnings: list[str] = field(default_factory=list)
     type: ClassVar[EventType] = "context_retrieved"
 
 

@@ -169,7 +169,11 @@ def _retrieve(deps: TurnDeps, cid: str, query: str) -> tuple[ContextRetrieved, s
         cite = next((c.id for c in packed.citations if c.chunk_id == chunk.chunk_id), None)
         cited.append({**chunk.as_dict(), "cite": cite})
     event = ContextRetrieved(
-        cid, query=query, chunks=cited, latency_ms=round((time.perf_counter() - started) * 1000, 1)
+        cid,
+        query=query,
+        chunks=cited,
+        latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        warnings=list(result.warnings) if result else [],
     )
     return event, packed.text
 

@@ -48,6 +48,7 @@ class TurnView:
     query: str | None = None  # the standalone query retrieval searched
     chunks: list[dict[str, Any]] = field(default_factory=list)  # retrieved, with "cite" ids and scores
     retrieval_ms: float | None = None
+    retrieval_warnings: list[str] = field(default_factory=list)  # e.g. the vector server was down
     steps: list[Step] = field(default_factory=list)
     proposed: list[str] = field(default_factory=list)  # action ids, in order
     tools: list[str] = field(default_factory=list)  # every tool the model called, in order
@@ -223,6 +224,7 @@ class TurnFold:
                 list(event.get("chunks") or []),
                 event.get("latency_ms"),
             )
+            v.retrieval_warnings = [str(w) for w in event.get("warnings") or []]
             cited = sum(1 for c in v.chunks if c.get("cite"))
             v.steps.append(
                 Step(

@@ -229,3 +229,33 @@ def test_the_cli_names_chroma_host_when_the_server_is_down(
     err = capsys.readouterr().err
     assert f"CHROMA_HOST=127.0.0.1, CHROMA_PORT={port}" in err
     assert "Traceback" not in err
+
+
+def test_a_chat_turn_carries_the_warning_to_its_context_and_the_read_model(
+    source: Path, index_dir: Path, make_builder: BuilderFactory, embedder: MiniLMEmbedder
+) -> None:
+    """The warning reaches the user: on the turn's context event (the dashboard's context panel and
+    the WebSocket `context` frame draw it) and in the read model a reload is drawn from."""
+    from types import SimpleNamespace
+
+    from app.api.frames import FrameWriter
+    from app.config import Settings
+    from app.conversation.turn import _retrieve
+    from app.conversation.view import fold
+    from app.retrieval.service import RetrievalService
+
+    make_builder().build(source)
+    port = _free_port()
+    _as_if_built_on_a_server(index_dir, port)
+    settings = Settings(index_dir=index_dir, chroma_host="127.0.0.1", chroma_port=port)
+    reader = IndexReader(index_dir, "codebase", "127.0.0.1", port)
+    deps = SimpleNamespace(
+        retrieval=RetrievalService(settings, HybridRetriever(reader, lambda: embedder)), settings=settings
+    )
+    event, packed = _retrieve(deps, "c1", "enroll students in a track")  # type: ignore[arg-type]
+    assert event.chunks and packed
+    assert len(event.warnings) == 1 and f"127.0.0.1:{port}" in event.warnings[0]
+    stored = {**event.to_dict(), "turn_id": "t1", "seq": 1}
+    assert fold([stored]).retrieval_warnings == event.warnings
+    [frame] = FrameWriter().frames(stored)
+    assert frame["type"] == "context" and frame["warnings"] == event.warnings
