@@ -23,9 +23,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
 def _settings() -> Any:
-    from app.config import get_settings
+    from indexing.settings import IndexSettings
 
-    return get_settings()
+    return IndexSettings()
 
 
 def _progress_bars() -> Any:
@@ -96,7 +96,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_ensure(args: argparse.Namespace) -> int:
-    from app.retrieval.index_reader import IndexReader
+    from indexing.search.index_reader import IndexReader
 
     settings = _settings()
     index_dir = settings.resolved_index_dir
@@ -110,9 +110,9 @@ def cmd_ensure(args: argparse.Namespace) -> int:
 
 
 def _retriever(settings: Any) -> Any:
-    from app.retrieval.hybrid import HybridRetriever
-    from app.retrieval.index_reader import IndexReader
     from indexing.embedder import shared_embedder
+    from indexing.search.hybrid import HybridRetriever
+    from indexing.search.index_reader import IndexReader
 
     reader = IndexReader(
         settings.resolved_index_dir, settings.chroma_collection, settings.chroma_host, settings.chroma_port

@@ -12,7 +12,7 @@ an admin's question shares with it, though, so the full text is embedded too, la
   rebuild reuses every vector whose chunk text did not change, even if the chunk moved.
 - the retriever reads the store as it fills (rows are only ever appended, read by rowid), and
   embeds the few candidates it needs on the fly while the fill is incomplete, writing them here
-  too (see app.retrieval.passages).
+  too (see indexing.search.passage_index).
 
 A passage is the chunk's one-line header (path, symbol, route) followed by its text, cut to the
 model's window at a token boundary: chunks are sized to the window already, so only the header
