@@ -115,7 +115,7 @@ def run_turn(
 
     query = standalone_query(text, previous)
     started = time.perf_counter()
-    result = deps.retrieval.search(query, deps.settings.retrieval_top_k) if deps.retrieval else None
+    result = deps.retrieval.search_for_turn(query, deps.settings.retrieval_top_k) if deps.retrieval else None
     chunks = result.chunks if result else []
     packed = pack_context(chunks, deps.settings.context_token_budget)
     cited = []

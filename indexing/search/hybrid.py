@@ -60,6 +60,11 @@ class FusionWeights:
     # of the files, between 5 and 60), the earlier rule.
     rrf_k: int | None = 5
     dense_passages: float = 0.5
+    # The second stage: the `HybridRetriever.rerank_depth` best files of the fused ranking are
+    # ranked again by the dense similarity of their chunks' full text to the question, and that
+    # ranking is fused with the first (RRF with `rerank_k`, this weight; 0 turns it off).
+    rerank: float = 1.0
+    rerank_k: int = 60
 
     def k_for(self, n_files: int) -> int:
         return self.rrf_k if self.rrf_k is not None else max(5, min(60, n_files // 4))
@@ -84,6 +89,7 @@ class HybridRetriever:
         min_dense_similarity: float = 0.25,
         passages: bool = True,
         rerank_depth: int = 30,
+        rerank_chunks: int = 1,
         turn_budget_s: float = 0.5,
     ) -> None:
         self.reader = reader
@@ -99,6 +105,7 @@ class HybridRetriever:
         # A chat turn makes sure the best chunk of its `rerank_depth` best files has a passage
         # vector, embedding those that lack one until `turn_budget_s` is spent.
         self.rerank_depth = rerank_depth
+        self.rerank_chunks = rerank_chunks
         self.turn_budget_s = turn_budget_s
         self._passages: PassageIndex | None = None
 
@@ -163,7 +170,14 @@ class HybridRetriever:
         in their order (the Retrieval lab shows them side by side)."""
         snap = self.reader.snapshot()
         if not query.strip():
-            return {"bm25": [], "dense_chunks": [], "dense_files": [], "dense_passages": [], "fused": []}
+            return {
+                "bm25": [],
+                "dense_chunks": [],
+                "dense_files": [],
+                "dense_passages": [],
+                "dense_rerank": [],
+                "fused": [],
+            }
         fused, _, _, scored, _ = self._rank_files(snap, query.strip(), weights or self.weights, mode)
         return {**scored, "fused": fused}
 
@@ -234,15 +248,14 @@ class HybridRetriever:
             "dense_passages": w.dense_passages,
         }
         k = w.k_for(len(snap.chunks_by_path))
-        passages = self.passage_index() if vector is not None and w.dense_passages > 0 else None
+        wanted = w.dense_passages > 0 or w.rerank > 0
+        passages = self.passage_index() if vector is not None and wanted else None
         scored["dense_passages"] = []
-        if passages is not None and vector is not None:
+        scored["dense_rerank"] = []
+        if passages is not None:
             passages.sync(snap.generation, snap.chunks)
+        if passages is not None and vector is not None and w.dense_passages > 0:
             ranking, chunk_scores = passages.file_ranking(vector, 100)
-            if mode == "turn":
-                ranking, chunk_scores = self._rerank_candidates(
-                    snap, passages, vector, rankings, weights, k, evidence, bm25_chunks, ranking, chunk_scores
-                )
             kept = [(p, s) for p, s in ranking if s >= self.min_dense_similarity or p in lexical_paths]
             scored["dense_passages"] = kept
             rankings["dense_passages"] = [p for p, _ in kept]
@@ -252,45 +265,58 @@ class HybridRetriever:
             for rank, path in enumerate(ranking_[:100], start=1):
                 ev(path).ranks[name] = rank
         fused = reciprocal_rank_fusion(rankings, weights, k=k)
+        if passages is not None and vector is not None and w.rerank > 0:
+            fused = self._rerank_head(snap, passages, vector, fused, w, mode, ev, bm25_chunks, scored)
         return fused, evidence, bm25_chunks, scored, vector
 
-    def _rerank_candidates(
+    def _rerank_head(
         self,
         snap: IndexSnapshot,
         passages: PassageIndex,
         vector: np.ndarray,
-        rankings: dict[str, list[str]],
-        weights: dict[str, float],
-        k: int,
-        evidence: dict[str, _FileEvidence],
+        fused: list[tuple[str, float]],
+        w: FusionWeights,
+        mode: Mode,
+        ev: Callable[[str], _FileEvidence],
         bm25_chunks: dict[str, float],
-        ranking: list[tuple[str, float]],
-        chunk_scores: dict[str, float],
-    ) -> tuple[list[tuple[str, float]], dict[str, float]]:
-        """A chat turn's passage ranking: the cached one, plus the best chunk of each of the
-        `rerank_depth` best files so far, embedded now if the fill has not reached it yet."""
-        preliminary = reciprocal_rank_fusion(
-            {**rankings, "dense_passages": [p for p, _ in ranking]}, weights, k=k
+        scored: dict[str, list[tuple[str, float]]],
+    ) -> list[tuple[str, float]]:
+        """The second stage: the best `rerank_depth` files ranked by their best passage's cosine
+        to the question, fused with the first-stage ranking.
+
+        A file's dense score is its best chunk among those with a passage vector. A chat turn
+        first embeds the best-matching chunk of each head file that has none (within
+        `turn_budget_s`; nothing once the fill is complete); an interactive search uses only the
+        vectors already cached, so it never waits for the model.
+        """
+        head = [path for path, _ in fused[: self.rerank_depth]]
+        if mode == "turn":
+            embedder = self._get_embedder()
+            candidates = [
+                chunk
+                for path in head
+                for chunk in self._best_chunks(snap, path, ev(path), bm25_chunks, self.rerank_chunks)
+            ]
+            if embedder is not None and passages.missing([c.id for c in candidates]):
+                passages.ensure(candidates, embedder, self.turn_budget_s)
+        dense: list[tuple[str, float]] = []
+        for path in head:
+            found = passages.similarities([c.id for c in snap.chunks_by_path[path]], vector)
+            if found:
+                ev(path).passage.update(found)
+                dense.append((path, max(found.values())))
+        if not dense:
+            return fused
+        dense.sort(key=lambda item: (-item[1], item[0]))
+        scored["dense_rerank"] = dense
+        for rank, (path, _) in enumerate(dense, start=1):
+            ev(path).ranks["dense_rerank"] = rank
+        return reciprocal_rank_fusion(
+            {"first_stage": [p for p, _ in fused], "dense_rerank": [p for p, _ in dense]},
+            {"first_stage": 1.0, "dense_rerank": w.rerank},
+            k=w.rerank_k,
+            depth=len(fused),
         )
-        candidates = []
-        for path, _ in preliminary[: self.rerank_depth]:
-            ev = evidence.get(path) or _FileEvidence()
-            candidates.extend(self._best_chunks(snap, path, ev, bm25_chunks, 1))
-        missing = passages.missing([c.id for c in candidates])
-        if not missing:
-            return ranking, chunk_scores
-        embedder = self._get_embedder()
-        if embedder is not None:
-            wanted = set(missing)
-            passages.ensure([c for c in candidates if c.id in wanted], embedder, self.turn_budget_s)
-        best = dict(ranking)
-        scores = dict(chunk_scores)
-        for cid, similarity in passages.similarities([c.id for c in candidates], vector).items():
-            path = snap.chunks[cid].path
-            if similarity > best.get(path, -1.0):
-                best[path] = similarity
-                scores[cid] = similarity
-        return sorted(best.items(), key=lambda item: (-item[1], item[0])), scores
 
     def _query_vector(self, query: str) -> np.ndarray | None:
         embedder = self._get_embedder()

@@ -267,3 +267,45 @@ def test_the_service_has_an_interactive_search_and_a_turn_retrieval() -> None:
     service.search_dicts("q3", 3)  # the search_docs tool runs inside a chat turn
     service.search("q4", 2, mode="turn")
     assert spy.calls == [("q1", 4, "search"), ("q2", 5, "turn"), ("q3", 3, "turn"), ("q4", 2, "turn")]
+
+
+HEAD_ONLY = FusionWeights(dense_passages=0.0)  # the second stage alone, no global passage ranker
+
+
+def test_the_second_stage_moves_a_head_file_whose_text_answers_up(
+    tmp_path: Path, embedder: WordsEmbedder
+) -> None:
+    _fill(tmp_path, embedder)
+    retriever = _retriever(tmp_path, embedder, weights=HEAD_ONLY)
+    first_stage = _retriever(tmp_path, embedder, weights=FusionWeights(dense_passages=0.0, rerank=0.0))
+    assert _paths(first_stage.retrieve(QUERY, k=5)) == ["svc/a.py", "svc/b.py", "svc/c.py"]
+    result = retriever.retrieve(QUERY, k=5)
+    assert _paths(result) == ["svc/a.py", "svc/c.py", "svc/b.py"]
+    c = result.chunks[1]
+    assert c.scores["dense_rerank_rank"] == 1 and c.scores["passage"] > 0.9
+    reranked = retriever.rankings(QUERY)["dense_rerank"]
+    assert [p for p, _ in reranked] == ["svc/c.py", "svc/a.py", "svc/b.py"]
+    assert [s for _, s in reranked] == sorted((s for _, s in reranked), reverse=True)
+
+
+def test_the_second_stage_reranks_only_the_head(tmp_path: Path, embedder: WordsEmbedder) -> None:
+    _fill(tmp_path, embedder)
+    retriever = _retriever(tmp_path, embedder, weights=HEAD_ONLY, rerank_depth=2)
+    result = retriever.retrieve(QUERY, k=5)
+    assert _paths(result) == ["svc/a.py", "svc/b.py", "svc/c.py"]  # c.py is not in the head of 2
+    assert "dense_rerank_rank" not in result.chunks[2].scores
+    assert "conf/d.yaml" not in _paths(result)  # the head is the first stage's: d.yaml is not in it
+
+
+def test_a_turn_embeds_the_head_in_rank_order_and_a_search_never_embeds(
+    tmp_path: Path, embedder: WordsEmbedder
+) -> None:
+    search = _retriever(tmp_path, embedder, weights=HEAD_ONLY).retrieve(QUERY, k=5)
+    assert _paths(search) == ["svc/a.py", "svc/b.py", "svc/c.py"] and embedder.passages_embedded() == []
+    retriever = _retriever(tmp_path, embedder, weights=HEAD_ONLY, rerank_chunks=2)
+    retriever.retrieve(QUERY, k=5, mode="turn")
+    # up to two matching chunks of each head file, best file first: a2 matches nothing of the
+    # question (no BM25 hit, no card), so it is not worth the model's time
+    assert [t.split("\n")[0] for t in embedder.passages_embedded()] == [
+        "svc/a.py :: sym_a1", "svc/b.py :: sym_b1", "svc/c.py :: sym_c1",
+    ]  # fmt: skip
