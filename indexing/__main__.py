@@ -231,7 +231,14 @@ def cmd_fill_cache(args: argparse.Namespace) -> int:
         if bars is not None:
             bars("passages", done, total)
 
-    stats = fill_passages(index_dir, embedder, TokenCounter(), progress, limit=args.limit)
+    deadline = time.monotonic() + args.max_seconds if args.max_seconds else None
+
+    def should_stop() -> bool:
+        return deadline is not None and time.monotonic() >= deadline
+
+    stats = fill_passages(
+        index_dir, embedder, TokenCounter(), progress, limit=args.limit, should_stop=should_stop
+    )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     state = "complete" if stats.complete else "incomplete (run it again to continue)"
     print(
@@ -280,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("fill-cache", help="embed the full text of every chunk (resumable, after a build)")
     p.add_argument("--limit", type=int, default=None, help="embed at most this many passages")
+    p.add_argument(
+        "--max-seconds", type=float, default=None, help="stop after this long (resumable: run it again)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_fill_cache)
     args = parser.parse_args(argv)

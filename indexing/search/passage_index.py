@@ -69,6 +69,7 @@ class PassageIndex:
         self._stale = True
         self._checked = 0.0
         self._counter: TokenCounter | None = None
+        self._seconds_per_passage: float | None = None  # running average, for `ensure`'s budget
 
     # --- keeping up with the store and the snapshot ----------------------------------------------
     def sync(self, generation: int, chunks: dict[str, StoredChunk], force: bool = False) -> None:
@@ -172,11 +173,13 @@ class PassageIndex:
         batch: int = 8,
         clock: Callable[[], float] = time.perf_counter,
     ) -> int:
-        """Embed the given chunks that have no vector, in order, while the next batch is expected
-        to end within `budget_s` (judged by the previous batch's time).
+        """Embed the given chunks that have no vector, in order, as many as fit in `budget_s`.
 
-        The vectors are kept in memory and written to the store (the fill skips them). Returns
-        how many were embedded. A budget of 0 embeds nothing; a first batch always finishes.
+        How many fit is judged by the time a passage took so far (a running average kept across
+        calls, so a loaded machine embeds fewer rather than overrunning): each batch is cut to
+        what the rest of the budget should hold. Before anything was measured, one batch of
+        `batch` is embedded to learn the cost. The vectors are kept in memory and written to the
+        store (the fill skips them). Returns how many were embedded; a budget of 0 embeds nothing.
         """
         wanted = set(self.missing([c.id for c in chunks]))
         todo = [c for c in chunks if c.id in wanted]
@@ -185,18 +188,25 @@ class PassageIndex:
         if self._counter is None:
             self._counter = TokenCounter()
         started = clock()
-        last = 0.0  # how long the previous batch took: the next one is expected to take as long
         done = 0
-        for start in range(0, len(todo), batch):
+        while done < len(todo):
             now = clock()
-            if start and (now - started) + last > budget_s:
+            if self._seconds_per_passage is None:
+                size = batch
+            else:
+                size = min(batch, int((budget_s - (now - started)) / self._seconds_per_passage))
+            if size < 1:
                 break
-            part = todo[start : start + batch]
+            part = todo[done : done + size]
             vectors = embedder.embed([passage_text(c, self._counter) for c in part])
             keys = [passage_key(self.model_id, c) for c in part]
             self._remember(keys, vectors)
             done += len(part)
-            last = clock() - now
+            per_passage = max(clock() - now, 0.0) / len(part)
+            previous = self._seconds_per_passage
+            self._seconds_per_passage = (
+                per_passage if previous is None else 0.5 * previous + 0.5 * per_passage
+            )
         with self._lock:
             self._stale = True  # the matrix takes them in at the next sync
         return done

@@ -199,14 +199,20 @@ def test_a_turn_reranks_only_its_best_candidates(tmp_path: Path, embedder: Words
     ]  # fmt: skip
 
 
-def test_the_budget_stops_embedding_between_batches(tmp_path: Path, embedder: WordsEmbedder) -> None:
+def test_the_budget_holds_as_many_passages_as_the_measured_cost_allows(
+    tmp_path: Path, embedder: WordsEmbedder
+) -> None:
     index = PassageIndex(tmp_path, embedder.model_id, embedder.dimension)
     index.sync(3, FakeReader(tmp_path).snap.chunks)
-    # start 0; batch 1 from 0 to 0.1; batch 2 from 0.1 to 0.6; a third (0.5 s more) would end past 1 s
-    ticks = iter([0.0, 0.0, 0.1, 0.1, 0.6, 0.6])
+    # batch 1 (2 passages, cost unknown yet) 0 -> 0.25: 0.125 s a passage; batch 2 (2) ends at
+    # 0.75: 0.25 s a passage, average 0.1875; the 0.25 s left holds one more; then none.
+    ticks = iter([0.0, 0.0, 0.25, 0.25, 0.75, 0.75, 1.0, 1.0])
     done = index.ensure(CHUNKS, embedder, budget_s=1.0, batch=2, clock=lambda: next(ticks))
-    assert done == 4 and len(embedder.passages_embedded()) == 4
-    assert index.missing([c.id for c in CHUNKS]) == ["d1", "e1"]
+    assert done == 5 and len(embedder.passages_embedded()) == 5
+    assert index.missing([c.id for c in CHUNKS]) == ["e1"]
+    # the cost learnt (about 0.22 s a passage) is kept: a 0.1 s budget embeds nothing now
+    assert index.ensure(CHUNKS, embedder, budget_s=0.1, clock=iter([0.0, 0.0]).__next__) == 0
+    assert index.ensure(CHUNKS, embedder, budget_s=0.0) == 0
 
 
 def test_a_partly_filled_cache_still_ranks_and_turns_fill_the_gaps(
@@ -269,7 +275,7 @@ def test_the_service_has_an_interactive_search_and_a_turn_retrieval() -> None:
     assert spy.calls == [("q1", 4, "search"), ("q2", 5, "turn"), ("q3", 3, "turn"), ("q4", 2, "turn")]
 
 
-HEAD_ONLY = FusionWeights(dense_passages=0.0)  # the second stage alone, no global passage ranker
+HEAD_ONLY = FusionWeights(dense_passages=0.0, rerank=1.0)  # the second stage alone (off by default)
 
 
 def test_the_second_stage_moves_a_head_file_whose_text_answers_up(
