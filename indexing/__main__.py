@@ -231,7 +231,7 @@ def cmd_fill_cache(args: argparse.Namespace) -> int:
         if bars is not None:
             bars("passages", done, total)
 
-    deadline = time.monotonic() + args.max_seconds if args.max_seconds else None
+    deadline = None if args.max_seconds is None else time.monotonic() + args.max_seconds
 
     def should_stop() -> bool:
         return deadline is not None and time.monotonic() >= deadline

@@ -178,7 +178,8 @@ class PassageIndex:
         How many fit is judged by the time a passage took so far (a running average kept across
         calls, so a loaded machine embeds fewer rather than overrunning): each batch is cut to
         what the rest of the budget should hold. Before anything was measured, one batch of
-        `batch` is embedded to learn the cost. The vectors are kept in memory and written to the
+        `batch` is embedded to learn the cost; after that, at least one passage a call (so the
+        overrun is at most one passage's time). The vectors are kept in memory and written to the
         store (the fill skips them). Returns how many were embedded; a budget of 0 embeds nothing.
         """
         wanted = set(self.missing([c.id for c in chunks]))
@@ -195,8 +196,11 @@ class PassageIndex:
                 size = batch
             else:
                 size = min(batch, int((budget_s - (now - started)) / self._seconds_per_passage))
-            if size < 1:
+            if size < 1 and done:
                 break
+            # At least one passage a call: the cost is measured again, so an estimate taken
+            # while the machine was busy does not switch the embedding off for good.
+            size = max(size, 1)
             part = todo[done : done + size]
             vectors = embedder.embed([passage_text(c, self._counter) for c in part])
             keys = [passage_key(self.model_id, c) for c in part]

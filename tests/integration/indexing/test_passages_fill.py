@@ -34,6 +34,8 @@ def test_the_cli_fills_the_cache_after_the_build_and_a_rerun_embeds_nothing(tmp_
     assert "passage vectors (full chunk text): 0 of" in stats.stdout
     assert "fill-cache to complete" in stats.stdout
 
+    stopped = cli("fill-cache", "--quiet", "--max-seconds", "0")  # stops before its first batch
+    assert stopped.returncode == 0 and " 0 embedded" in stopped.stdout and "incomplete" in stopped.stdout
     partial = cli("fill-cache", "--quiet", "--limit", "5")
     assert partial.returncode == 0, partial.stderr
     assert "5 embedded" in partial.stdout and "incomplete (run it again to continue)" in partial.stdout
