@@ -92,6 +92,7 @@ class HybridRetriever:
         rerank_depth: int = 30,
         rerank_chunks: int = 1,
         turn_budget_s: float = 0.5,
+        passages_head_only: bool = True,
     ) -> None:
         self.reader = reader
         self._embedder_factory = embedder
@@ -107,6 +108,10 @@ class HybridRetriever:
         # vector, embedding those that lack one until `turn_budget_s` is spent.
         self.rerank_depth = rerank_depth
         self.rerank_chunks = rerank_chunks
+        # The passage ranking covers the first stage's `rerank_depth` best files only (BM25 and
+        # the cards choose them): over every chunk of the index, MiniLM's nearest passages add
+        # files that merely sound alike (measured: see bench/README.md).
+        self.passages_head_only = passages_head_only
         self.turn_budget_s = turn_budget_s
         self._passages: PassageIndex | None = None
 
@@ -254,26 +259,23 @@ class HybridRetriever:
         scored["dense_passages"] = []
         scored["dense_rerank"] = []
 
-        def rank_passages(passages: PassageIndex, vector: np.ndarray) -> None:
-            ranking, chunk_scores = passages.file_ranking(vector, 100)
-            kept = [(p, s) for p, s in ranking if s >= self.min_dense_similarity or p in lexical_paths]
-            scored["dense_passages"] = kept
-            rankings["dense_passages"] = [p for p, _ in kept]
-            for cid, similarity in chunk_scores.items():
-                ev(snap.chunks[cid].path).passage[cid] = similarity
-
-        if passages is not None and vector is not None:
-            passages.sync(snap.generation, snap.chunks)
-            if w.dense_passages > 0:
-                rank_passages(passages, vector)
         fused = reciprocal_rank_fusion(rankings, weights, k=k)
-        if passages is not None and vector is not None and mode == "turn":
-            # A chat turn: the best files' passages the fill has not reached yet are embedded
-            # now, and the passage ranking is made again with them.
-            embedded = self._embed_head(snap, passages, [p for p, _ in fused], ev, bm25_chunks)
-            if embedded and w.dense_passages > 0:
+        if passages is not None and vector is not None:
+            head = [p for p, _ in fused[: self.rerank_depth]]
+            passages.sync(snap.generation, snap.chunks)
+            # A chat turn: the head's passages the fill has not reached are embedded now.
+            if mode == "turn" and self._embed_head(snap, passages, head, ev, bm25_chunks):
                 passages.sync(snap.generation, snap.chunks)
-                rank_passages(passages, vector)
+            if w.dense_passages > 0:
+                if self.passages_head_only:
+                    ranking = self._head_ranking(snap, passages, vector, head, ev)
+                else:
+                    ranking, chunk_scores = passages.file_ranking(vector, 100)
+                    for cid, similarity in chunk_scores.items():
+                        ev(snap.chunks[cid].path).passage[cid] = similarity
+                kept = [(p, s) for p, s in ranking if s >= self.min_dense_similarity or p in lexical_paths]
+                scored["dense_passages"] = kept
+                rankings["dense_passages"] = [p for p, _ in kept]
                 fused = reciprocal_rank_fusion(rankings, weights, k=k)
         for name, ranking_ in rankings.items():
             for rank, path in enumerate(ranking_[:100], start=1):
@@ -281,6 +283,23 @@ class HybridRetriever:
         if passages is not None and vector is not None and w.rerank > 0:
             fused = self._rerank_head(snap, passages, vector, fused, w, ev, scored)
         return fused, evidence, bm25_chunks, scored, vector
+
+    @staticmethod
+    def _head_ranking(
+        snap: IndexSnapshot,
+        passages: PassageIndex,
+        vector: np.ndarray,
+        head: list[str],
+        ev: Callable[[str], _FileEvidence],
+    ) -> list[tuple[str, float]]:
+        """The head files ranked by their best passage's cosine (files without one left out)."""
+        ranking: list[tuple[str, float]] = []
+        for path in head:
+            found = passages.similarities([c.id for c in snap.chunks_by_path[path]], vector)
+            if found:
+                ev(path).passage.update(found)
+                ranking.append((path, max(found.values())))
+        return sorted(ranking, key=lambda item: (-item[1], item[0]))
 
     def _embed_head(
         self,

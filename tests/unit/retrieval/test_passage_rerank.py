@@ -132,11 +132,26 @@ def test_without_cached_passages_a_search_is_the_lexical_ranking(
     assert all("passage" not in c.scores for c in result.chunks)
 
 
-def test_with_a_filled_cache_a_file_only_the_passages_find_is_returned(
+def test_by_default_the_passages_rank_only_the_first_stages_head(
     tmp_path: Path, embedder: WordsEmbedder
 ) -> None:
     _fill(tmp_path, embedder)
     retriever = _retriever(tmp_path, embedder)
+    result = retriever.retrieve(QUERY, k=5)
+    # c.py (third for BM25, first for its text) overtakes b.py; d.yaml's text matches too, but no
+    # first-stage ranker lists it, so it stays out (sounding alike is not enough)
+    assert _paths(result) == ["svc/a.py", "svc/c.py", "svc/b.py"]
+    assert [p for p, _ in retriever.rankings(QUERY)["dense_passages"]] == ["svc/c.py", "svc/a.py", "svc/b.py"]
+    narrow = _retriever(tmp_path, embedder, rerank_depth=2).retrieve(QUERY, k=5)
+    assert _paths(narrow) == ["svc/a.py", "svc/b.py", "svc/c.py"]  # c.py is outside a head of 2
+    assert embedder.passages_embedded() == []
+
+
+def test_with_a_filled_cache_a_file_only_the_passages_find_is_returned(
+    tmp_path: Path, embedder: WordsEmbedder
+) -> None:
+    _fill(tmp_path, embedder)
+    retriever = _retriever(tmp_path, embedder, passages_head_only=False)
     result = retriever.retrieve(QUERY, k=5)
     paths = _paths(result)
     assert "conf/d.yaml" in paths  # no BM25 hit, no card: found by its text
@@ -221,7 +236,7 @@ def test_a_partly_filled_cache_still_ranks_and_turns_fill_the_gaps(
     tmp_path: Path, embedder: WordsEmbedder
 ) -> None:
     _fill(tmp_path, embedder, [c for c in CHUNKS if c.id in {"a1", "b1", "d1"}])
-    retriever = _retriever(tmp_path, embedder)
+    retriever = _retriever(tmp_path, embedder, passages_head_only=False)
     search = retriever.retrieve(QUERY, k=5)
     assert "conf/d.yaml" in _paths(search)  # cached: ranked even by a search
     assert "passage" not in search.chunks[_paths(search).index("svc/c.py")].scores
@@ -242,7 +257,7 @@ def test_the_same_question_gets_the_same_ranking(tmp_path: Path, embedder: Words
 
 def test_the_best_chunk_of_a_file_follows_the_passages_too(tmp_path: Path, embedder: WordsEmbedder) -> None:
     _fill(tmp_path, embedder)
-    result = _retriever(tmp_path, embedder).retrieve("students weeks", k=6)
+    result = _retriever(tmp_path, embedder, passages_head_only=False).retrieve("students weeks", k=6)
     a = next(c for c in result.chunks if c.path == "svc/a.py")
     assert a.chunk_id == "a2"  # the file's text that is the question, though it has no card
 
