@@ -268,7 +268,7 @@ class HybridRetriever:
                 passages.sync(snap.generation, snap.chunks)
             if w.dense_passages > 0:
                 if self.passages_head_only:
-                    ranking = self._head_ranking(snap, passages, vector, head, ev, bm25_chunks)
+                    ranking = self._head_ranking(snap, passages, vector, head, ev)
                 else:
                     ranking, chunk_scores = passages.file_ranking(vector, 100)
                     for cid, similarity in chunk_scores.items():
@@ -284,25 +284,18 @@ class HybridRetriever:
             fused = self._rerank_head(snap, passages, vector, fused, w, ev, scored)
         return fused, evidence, bm25_chunks, scored, vector
 
+    @staticmethod
     def _head_ranking(
-        self,
         snap: IndexSnapshot,
         passages: PassageIndex,
         vector: np.ndarray,
         head: list[str],
         ev: Callable[[str], _FileEvidence],
-        bm25_chunks: dict[str, float],
     ) -> list[tuple[str, float]]:
-        """The head files ranked by the passage cosine of the chunk(s) BM25 and the cards point
-        to in each (the ones a chat turn embeds), files without a vector for them left out.
-
-        Not the best cosine over all of a file's chunks: with every chunk cached, that found a
-        passage that merely sounds like the question in many long files (sandbox questions
-        MRR@10 0.885, against 0.90-0.91 with the pointed-to chunk)."""
+        """The head files ranked by their best passage's cosine (files without one left out)."""
         ranking: list[tuple[str, float]] = []
         for path in head:
-            pointed = self._best_chunks(snap, path, ev(path), bm25_chunks, self.rerank_chunks)
-            found = passages.similarities([c.id for c in pointed], vector)
+            found = passages.similarities([c.id for c in snap.chunks_by_path[path]], vector)
             if found:
                 ev(path).passage.update(found)
                 ranking.append((path, max(found.values())))

@@ -332,14 +332,3 @@ def test_a_turn_embeds_the_head_in_rank_order_and_a_search_never_embeds(
     assert [t.split("\n")[0] for t in embedder.passages_embedded()] == [
         "svc/a.py :: sym_a1", "svc/b.py :: sym_b1", "svc/c.py :: sym_c1",
     ]  # fmt: skip
-
-
-def test_a_head_file_is_scored_by_the_chunk_bm25_points_to_not_its_likeliest_sounding_one(
-    tmp_path: Path, embedder: WordsEmbedder
-) -> None:
-    _fill(tmp_path, embedder)
-    query = "threshold students weeks"  # BM25 (scripted) points to a1 in a.py; a2's text is the question's
-    scores = dict(_retriever(tmp_path, embedder).rankings(query)["dense_passages"])
-    assert scores["svc/a.py"] == pytest.approx(0.0, abs=1e-6)  # a1's cosine, not a2's (about 0.8)
-    wide = dict(_retriever(tmp_path, embedder, passages_head_only=False).rankings(query)["dense_passages"])
-    assert wide["svc/a.py"] > 0.7  # the whole-index ranking takes any chunk of the file
