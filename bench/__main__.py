@@ -7,8 +7,10 @@ pages' (SQLite and PostgreSQL), `python -m bench retrieval` only indexing and re
 
 Always measured on the bundled sandbox (its own 52 evaluation questions). Measured on the real
 Course Creator codebase too when COURSE_CREATOR_DIR points at a checkout of it (see
-bench/README.md for how to get one at the pinned commit), with the development questions in
-BENCH_QUESTIONS (default: ../shared/bench/course_creator_dev.jsonl).
+bench/README.md for how to get one at the pinned commit), with three question sets reported
+separately: the development questions in BENCH_QUESTIONS (default:
+../shared/bench/course_creator_dev.jsonl), the tuning part (bench/questions/course_creator_tune.jsonl)
+and the held-out part (bench/questions/course_creator_holdout.jsonl, never used to tune anything).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from bench.caching import bench_caching
 from bench.chat_page import bench_chat_page
 from bench.operator_pages import bench_operator_pages
-from bench.retrieval import ROOT, bench_corpus
+from bench.retrieval import ROOT, QuestionSet, bench_corpus
 
 
 def main() -> None:
@@ -45,7 +47,7 @@ def bench_retrieval() -> None:
     bench_corpus(
         "sandbox",
         ROOT / "sandbox",
-        ROOT / "sandbox" / "eval" / "questions.jsonl",
+        [QuestionSet("sandbox", ROOT / "sandbox" / "eval" / "questions.jsonl")],
         changed_file="services/organization_management/tracks.py",
     )
     cc = os.environ.get("COURSE_CREATOR_DIR")
@@ -60,7 +62,11 @@ def bench_retrieval() -> None:
     bench_corpus(
         "course-creator",
         Path(cc),
-        questions,
+        [
+            QuestionSet("dev", questions),
+            QuestionSet("tune", ROOT / "bench" / "questions" / "course_creator_tune.jsonl"),
+            QuestionSet("holdout", ROOT / "bench" / "questions" / "course_creator_holdout.jsonl"),
+        ],
         changed_file="services/organization-management/api/track_endpoints.py",
     )
 

@@ -5,6 +5,7 @@ python -m indexing ensure            build the default corpus (INDEX_SOURCE) if 
 python -m indexing query "text"      ranked chunks with path:lines and each ranker's score
 python -m indexing stats             files and chunks per kind, skipped files, size on disk
 python -m indexing eval --questions Q.jsonl --out results.jsonl
+python -m indexing fill-cache        embed every chunk's full text (after a build; resumable)
 """
 
 from __future__ import annotations
@@ -22,16 +23,20 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
 def _settings() -> Any:
-    from app.config import get_settings
+    from indexing.settings import IndexSettings
 
-    return get_settings()
+    return IndexSettings()
 
 
 def _progress_bars() -> Any:
     from tqdm import tqdm
 
     bars: dict[str, Any] = {}
-    labels = {"chunk": "reading and chunking files", "embed": "embedding new texts"}
+    labels = {
+        "chunk": "reading and chunking files",
+        "embed": "embedding new texts",
+        "passages": "embedding chunk passages",
+    }
 
     def progress(phase: str, done: int, total: int) -> None:
         if total == 0:
@@ -91,7 +96,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_ensure(args: argparse.Namespace) -> int:
-    from app.retrieval.index_reader import IndexReader
+    from indexing.search.index_reader import IndexReader
 
     settings = _settings()
     index_dir = settings.resolved_index_dir
@@ -105,9 +110,9 @@ def cmd_ensure(args: argparse.Namespace) -> int:
 
 
 def _retriever(settings: Any) -> Any:
-    from app.retrieval.hybrid import HybridRetriever
-    from app.retrieval.index_reader import IndexReader
     from indexing.embedder import shared_embedder
+    from indexing.search.hybrid import HybridRetriever
+    from indexing.search.index_reader import IndexReader
 
     reader = IndexReader(
         settings.resolved_index_dir, settings.chroma_collection, settings.chroma_host, settings.chroma_port
@@ -119,7 +124,9 @@ def _retriever(settings: Any) -> Any:
 
 def cmd_query(args: argparse.Namespace) -> int:
     settings = _settings()
-    result = _retriever(settings).retrieve(args.text, k=args.k, chunks_per_file=args.per_file)
+    result = _retriever(settings).retrieve(
+        args.text, k=args.k, chunks_per_file=args.per_file, mode="turn" if args.turn else "search"
+    )
     if not result.chunks:
         print("No match. Try other words, or check `python -m indexing stats`.")
         return 1
@@ -157,6 +164,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
         total_files = sum(f for f, _ in counts.values())
         total_chunks = sum(c for _, c in counts.values())
         print(f"  {'total':<12}{total_files:>7}{total_chunks:>9}   dense texts: {len(catalog.dense_ids())}")
+        from indexing.passages import fill_status
+
+        filled, distinct = fill_status(index_dir, state.get("model_id", ""))
+        print(
+            f"  passage vectors (full chunk text): {filled} of {distinct}"
+            + ("" if filled >= distinct else "  (python -m indexing fill-cache to complete)")
+        )
         redacted = catalog.db.execute("SELECT COALESCE(SUM(redactions), 0) FROM files").fetchone()[0]
         print(f"  secrets redacted in indexed text: {redacted}")
         skipped = catalog.skipped()
@@ -185,7 +199,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with open(args.out, "w", encoding="utf-8") as out:
         for q in questions:
             t0 = time.perf_counter()
-            got = retriever.retrieve(q.question, k=args.k)
+            got = retriever.retrieve(q.question, k=args.k, mode=args.mode)
             latencies.append((time.perf_counter() - t0) * 1000)
             results[q.id] = [c.path for c in got.chunks]
             out.write(json.dumps({"id": q.id, "retrieved": results[q.id]}) + "\n")
@@ -194,6 +208,43 @@ def cmd_eval(args: argparse.Namespace) -> int:
     p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))] if latencies else 0.0
     print(
         f"query latency: median {latencies[len(latencies) // 2]:.0f} ms, p95 {p95:.0f} ms ({len(latencies)} queries)"
+    )
+    return 0
+
+
+def cmd_fill_cache(args: argparse.Namespace) -> int:
+    import resource
+
+    from indexing.embedder import shared_embedder
+    from indexing.passages import fill_passages
+    from indexing.tokens import TokenCounter
+
+    settings = _settings()
+    index_dir = settings.resolved_index_dir
+    if not (index_dir / "catalog.sqlite").is_file():
+        print(f"No index at {index_dir}. Build one with `python -m indexing build PATH`.")
+        return 1
+    bars = None if args.quiet else _progress_bars()
+    embedder = shared_embedder(settings.embedding_batch_size, settings.embedding_threads)
+
+    def progress(done: int, total: int) -> None:
+        if bars is not None:
+            bars("passages", done, total)
+
+    deadline = None if args.max_seconds is None else time.monotonic() + args.max_seconds
+
+    def should_stop() -> bool:
+        return deadline is not None and time.monotonic() >= deadline
+
+    stats = fill_passages(
+        index_dir, embedder, TokenCounter(), progress, limit=args.limit, should_stop=should_stop
+    )
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    state = "complete" if stats.complete else "incomplete (run it again to continue)"
+    print(
+        f"Passage vectors of {index_dir}: {stats.distinct} distinct passages of {stats.chunks} chunks, "
+        f"{stats.cached_before} already cached, {stats.embedded} embedded in {stats.seconds:.1f} s, "
+        f"{stats.pruned} stale removed; {state}; peak memory {peak_mb:.0f} MB"
     )
     return 0
 
@@ -216,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-k", type=int, default=8, help="distinct files to show")
     p.add_argument("--per-file", type=int, default=1, help="chunks per file")
     p.add_argument("--show", type=int, default=0, metavar="LINES", help="print the first LINES of each chunk")
+    p.add_argument(
+        "--turn", action="store_true", help="a chat turn's retrieval (embeds missing candidate passages)"
+    )
     p.set_defaults(func=cmd_query)
     p = sub.add_parser("stats", help="what the index holds")
     p.add_argument("-v", "--verbose", action="store_true", help="also print the last build's figures")
@@ -224,7 +278,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--questions", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("-k", type=int, default=10)
+    p.add_argument(
+        "--mode",
+        choices=["search", "turn"],
+        default="turn",
+        help="interactive search or a chat turn's retrieval",
+    )
     p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("fill-cache", help="embed the full text of every chunk (resumable, after a build)")
+    p.add_argument("--limit", type=int, default=None, help="embed at most this many passages")
+    p.add_argument(
+        "--max-seconds", type=float, default=None, help="stop after this long (resumable: run it again)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_fill_cache)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -161,7 +161,7 @@ def resume(
 def _retrieve(deps: TurnDeps, cid: str, query: str) -> tuple[ContextRetrieved, str]:
     """Search for the standalone query; the event that shows it, and the packed context block."""
     started = time.perf_counter()
-    result = deps.retrieval.search(query, deps.settings.retrieval_top_k) if deps.retrieval else None
+    result = deps.retrieval.search_for_turn(query, deps.settings.retrieval_top_k) if deps.retrieval else None
     chunks = result.chunks if result else []
     packed = pack_context(chunks, deps.settings.context_token_budget)
     cited = []

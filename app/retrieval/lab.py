@@ -28,6 +28,8 @@ RANKERS = {
     "bm25": "BM25",
     "dense_chunks": "Dense (chunk cards)",
     "dense_files": "Dense (file cards)",
+    "dense_passages": "Dense (chunk text)",
+    "dense_rerank": "Dense rerank (best files' text)",
     "fused": "Fused (RRF)",
 }
 METRICS = [f"recall@{k}" for k in KS] + ["mrr@10"]

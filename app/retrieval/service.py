@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Settings
-from app.retrieval.hybrid import FusionWeights, HybridRetriever
+from app.retrieval.hybrid import FusionWeights, HybridRetriever, Mode
 from app.retrieval.index_reader import IndexMissingError, IndexReader
+from app.retrieval.passages import Coverage
 from app.retrieval.types import RetrievalResult
 from indexing.catalog import Catalog
 
@@ -64,13 +65,32 @@ class RetrievalService:
         return IndexReader.exists(self.retriever.reader.index_dir)
 
     def search(
-        self, query: str, k: int | None = None, weights: FusionWeights | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        weights: FusionWeights | None = None,
+        *,
+        mode: Mode = "search",
     ) -> RetrievalResult | None:
-        """Results, or None when there is no index yet."""
+        """Results, or None when there is no index yet.
+
+        `mode="search"` (the default) is the interactive path (the search box, the Retrieval lab):
+        it ranks with the passage vectors already cached and stays within about 100 ms.
+        `mode="turn"` is a chat turn's retrieval (see `search_for_turn`).
+        """
         try:
-            return self.retriever.retrieve(query, k=k or self.settings.retrieval_top_k, weights=weights)
+            return self.retriever.retrieve(
+                query, k=k or self.settings.retrieval_top_k, weights=weights, mode=mode
+            )
         except IndexMissingError:
             return None
+
+    def search_for_turn(self, query: str, k: int | None = None) -> RetrievalResult | None:
+        """A chat turn's retrieval: the answer costs seconds anyway, so while the background fill
+        of passage vectors is incomplete, the best candidates' missing passages are embedded now
+        (within `HybridRetriever.turn_budget_s`, about half a second) and the turn is reranked
+        with them. Once the fill is done it is as fast as `search`."""
+        return self.search(query, k, mode="turn")
 
     def rankings(
         self, query: str, weights: FusionWeights | None = None
@@ -80,6 +100,19 @@ class RetrievalService:
             return self.retriever.rankings(query, weights)
         except IndexMissingError:
             return None
+
+    def passage_coverage(self) -> Coverage | None:
+        """How many chunks of the index have a passage vector (the background fill's progress);
+        None without an index or without passages."""
+        try:
+            snap = self.retriever.reader.snapshot()
+        except IndexMissingError:
+            return None
+        passages = self.retriever.passage_index()
+        if passages is None:
+            return None
+        passages.sync(snap.generation, snap.chunks, force=True)
+        return passages.coverage()
 
     @property
     def weights(self) -> FusionWeights:
@@ -123,6 +156,7 @@ class RetrievalService:
         return Path(stats.source) if stats and stats.source and Path(stats.source).is_dir() else None
 
     def search_dicts(self, query: str, k: int) -> list[dict[str, Any]]:
-        """Plain dicts for the search_docs tool (JSON-ready, with a citation string)."""
-        result = self.search(query, k)
+        """Plain dicts for the search_docs tool (JSON-ready, with a citation string); the tool runs
+        inside a chat turn, so it gets a turn's retrieval."""
+        result = self.search_for_turn(query, k)
         return [chunk.as_dict() for chunk in result.chunks] if result else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -251,6 +252,11 @@ def test_a_running_turn_shows_a_stop_button_that_stops_it(
         assert not at.exception
         (stop,) = button_keys(at, "stop-")
         assert at.chat_input(key="prompt").disabled  # one turn at a time
+        # Stop while the model streams: a chat turn's retrieval may first embed passages for a
+        # moment (RetrievalService.search_for_turn), so wait until the model has been called.
+        deadline = time.monotonic() + 10
+        while not claude.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
         click(at, stop)
         assert claude.wait_for_disconnect(10)
     view = conversation_view(services().store, conversation_id(at))

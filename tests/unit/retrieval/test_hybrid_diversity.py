@@ -121,9 +121,10 @@ def test_fixed_rrf_k_and_weights_are_used() -> None:
     assert second.score == pytest.approx(2.0 / 62)
 
 
-def test_rrf_k_scales_with_the_number_of_files() -> None:
-    weights = FusionWeights()
-    assert [weights.k_for(n) for n in (1, 20, 24, 100, 240, 5000)] == [5, 5, 6, 25, 60, 60]
+def test_rrf_k_is_small_by_default_and_can_scale_with_the_number_of_files() -> None:
+    assert [FusionWeights().k_for(n) for n in (1, 24, 5000)] == [5, 5, 5]
+    scaled = FusionWeights(rrf_k=None)
+    assert [scaled.k_for(n) for n in (1, 20, 24, 100, 240, 5000)] == [5, 5, 6, 25, 60, 60]
 
 
 def test_kind_and_test_filters(retriever: HybridRetriever) -> None:
