@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from bench.campaign import ROOT, Figures
 
@@ -250,7 +251,11 @@ def corpora_campaign() -> Figures:
         shapes = bad_corpus(source)
         embedder = shared_embedder()
         skipped: dict[str, int] = {}
-        builds = [("first", {}), ("incremental", {}), ("forced", {"force": True})]
+        builds: list[tuple[str, dict[str, Any]]] = [
+            ("first", {}),
+            ("incremental", {}),
+            ("forced", {"force": True}),
+        ]
         for label, options in builds:
             if label == "incremental":  # change a few bad files between builds
                 (source / "long" / "wall.md").write_bytes(b"ham " * 80_000 + b"\n")

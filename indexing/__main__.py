@@ -127,6 +127,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     result = _retriever(settings).retrieve(
         args.text, k=args.k, chunks_per_file=args.per_file, mode="turn" if args.turn else "search"
     )
+    for warning in result.warnings:  # e.g. the vector server is down: these results are BM25 alone
+        print(f"warning: {warning}", file=sys.stderr)
     if not result.chunks:
         print("No match. Try other words, or check `python -m indexing stats`.")
         return 1

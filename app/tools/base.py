@@ -8,6 +8,8 @@ and correct itself from.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -159,7 +161,13 @@ class Tool:
 
 def json_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The model's JSON schema with $refs inlined and titles dropped (smaller, and every
-    provider accepts it)."""
+    provider accepts it). A fresh copy each call (callers add to it) of one computed per model:
+    pydantic takes about a millisecond per model, and every turn lists every tool."""
+    return copy.deepcopy(_json_schema(model))
+
+
+@functools.cache
+def _json_schema(model: type[BaseModel]) -> dict[str, Any]:
     raw = model.model_json_schema()
     defs = raw.pop("$defs", {})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import timedelta
 
 import pytest
@@ -170,6 +170,7 @@ def test_a_consumer_that_leaves_cancels_the_turn_and_loses_nothing(
                       kind="message", label="question")  # fmt: skip
     stream = journaled(services.store, turn, lambda cancel: run_turn(deps, conv, admin, "question", cancel))
     next(stream)  # turn_started, then the consumer goes away (a rerun closing the generator)
+    assert isinstance(stream, Generator)
     stream.close()
     stored = services.store.turns.get(turn.id)
     assert stored is not None and stored.status == "cancelled" and stored.stop == "cancelled"

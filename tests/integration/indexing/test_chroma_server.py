@@ -231,6 +231,27 @@ def test_the_cli_names_chroma_host_when_the_server_is_down(
     assert "Traceback" not in err
 
 
+def test_indexing_query_prints_the_warning_and_answers_from_bm25(
+    source: Path,
+    index_dir: Path,
+    make_builder: BuilderFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from indexing.__main__ import main
+
+    make_builder().build(source)
+    port = _free_port()
+    _as_if_built_on_a_server(index_dir, port)
+    monkeypatch.setenv("INDEX_DIR", str(index_dir))
+    monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHROMA_PORT", str(port))
+    assert main(["query", "enroll students in a track"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(" 1. ") and "bm25=" in out
+    assert "warning: " in err and f"127.0.0.1:{port}" in err and "CHROMA_HOST" in err
+
+
 def test_a_chat_turn_carries_the_warning_to_its_context_and_the_read_model(
     source: Path, index_dir: Path, make_builder: BuilderFactory, embedder: MiniLMEmbedder
 ) -> None:

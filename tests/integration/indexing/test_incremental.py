@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ def test_first_build(source: Path, index_dir: Path, make_builder: BuilderFactory
 
 
 def test_rerun_with_nothing_changed_embeds_nothing(
-    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever
+    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever: Callable[..., Any]
 ) -> None:
     make_builder().build(source)
     before = view(index_dir)
@@ -65,7 +66,7 @@ def test_rerun_with_nothing_changed_embeds_nothing(
 
 
 def test_changing_one_file_rechunks_only_that_file(
-    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever
+    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever: Callable[..., Any]
 ) -> None:
     make_builder().build(source)
     before = view(index_dir)
@@ -99,7 +100,9 @@ def test_changing_one_file_rechunks_only_that_file(
     assert 'self.status = "archived"' in top.text
 
 
-def test_adding_a_file(source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever) -> None:
+def test_adding_a_file(
+    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever: Callable[..., Any]
+) -> None:
     make_builder().build(source)
     before = view(index_dir)
     write_tree(
@@ -131,7 +134,7 @@ def test_adding_a_file(source: Path, index_dir: Path, make_builder: BuilderFacto
 
 
 def test_deleting_a_file_removes_its_chunks_and_vectors(
-    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever
+    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever: Callable[..., Any]
 ) -> None:
     make_builder().build(source)
     before = view(index_dir)
@@ -163,7 +166,7 @@ def test_touching_a_file_without_changing_it(
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
     reads: list[str] = []
-    real_read = builder_module.read_source
+    real_read = builder_module.read_source  # type: ignore[attr-defined]  # patched below
 
     def counting_read(candidate, report):  # type: ignore[no-untyped-def]
         reads.append(candidate.path)
@@ -249,7 +252,11 @@ class _RenamedModel:
 
 
 def test_a_new_embedding_model_re_embeds_every_vector(
-    source: Path, index_dir: Path, make_builder: BuilderFactory, embedder: Any, make_retriever
+    source: Path,
+    index_dir: Path,
+    make_builder: BuilderFactory,
+    embedder: Any,
+    make_retriever: Callable[..., Any],
 ) -> None:
     first = make_builder().build(source)
     before = view(index_dir)

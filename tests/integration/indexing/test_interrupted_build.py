@@ -11,7 +11,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +41,9 @@ def _change_everything(source: Path) -> None:
     (source / "docs" / "workflows.md").unlink()
 
 
-def _answers(make_retriever, retriever=None) -> dict[str, list[tuple[str, int, int]]]:
+def _answers(
+    make_retriever: Callable[..., Any], retriever: Any = None
+) -> dict[str, list[tuple[str, int, int]]]:
     r = retriever or make_retriever()
     return {q: ranked(r, q) for q in QUERIES}
 
@@ -54,7 +58,7 @@ def _assert_serves(before: IndexView, index_dir: Path) -> None:
 
 
 def test_a_failing_commit_hook_leaves_the_previous_index_serving(
-    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever
+    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever: Callable[..., Any]
 ) -> None:
     make_builder().build(source)
     before = view(index_dir)
@@ -86,7 +90,7 @@ def test_a_failing_commit_hook_leaves_the_previous_index_serving(
 
 
 def test_after_a_failed_build_of_a_change_that_was_undone_orphans_are_removed(
-    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever
+    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever: Callable[..., Any]
 ) -> None:
     make_builder().build(source)
     before = view(index_dir)
@@ -149,7 +153,11 @@ sys.exit(main(sys.argv[1:]))
 
 
 def test_a_killed_build_process_leaves_the_previous_index_serving(
-    tmp_path: Path, source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever
+    tmp_path: Path,
+    source: Path,
+    index_dir: Path,
+    make_builder: BuilderFactory,
+    make_retriever: Callable[..., Any],
 ) -> None:
     make_builder().build(source)
     before = view(index_dir)

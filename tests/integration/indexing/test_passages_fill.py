@@ -5,6 +5,7 @@ without it (a chat turn that embeds its candidates on the fly)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -86,7 +87,7 @@ def test_questions_find_their_file_with_passages(
     if filled:
         fill_passages(index_dir, embedder, TokenCounter())
     retriever = HybridRetriever(IndexReader(index_dir), lambda: embedder)
-    mode = "search" if filled else "turn"
+    mode: Literal["search", "turn"] = "search" if filled else "turn"
     for question, expected in QUESTIONS:
         paths = [c.path for c in retriever.retrieve(question, k=3, mode=mode).chunks]
         assert expected in paths, (question, paths)

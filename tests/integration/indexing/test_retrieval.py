@@ -4,7 +4,9 @@ chunks are ever returned."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -78,7 +80,7 @@ def test_route_metadata_reaches_the_results(retriever: HybridRetriever) -> None:
 
 
 def test_the_reader_picks_up_a_new_generation_without_being_recreated(
-    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever
+    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever: Callable[..., Any]
 ) -> None:
     make_builder().build(source)
     retriever = make_retriever()
@@ -100,7 +102,7 @@ def test_the_reader_picks_up_a_new_generation_without_being_recreated(
 
 
 def test_vectors_of_an_uncommitted_build_are_never_returned(
-    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever
+    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever: Callable[..., Any]
 ) -> None:
     make_builder().build(source)
     retriever = make_retriever()
@@ -121,7 +123,11 @@ def test_vectors_of_an_uncommitted_build_are_never_returned(
 
 
 def test_a_deleted_file_never_comes_back_even_if_its_vectors_linger(
-    source: Path, index_dir: Path, make_builder: BuilderFactory, make_retriever, embedder: MiniLMEmbedder
+    source: Path,
+    index_dir: Path,
+    make_builder: BuilderFactory,
+    make_retriever: Callable[..., Any],
+    embedder: MiniLMEmbedder,
 ) -> None:
     make_builder().build(source)
     gone = "docs/workflows.md"
@@ -171,7 +177,7 @@ def _vector_paths(index_dir: Path) -> list[str]:
     "0.787 -> 0.71-0.77; sandbox: 0.856 -> 0.79-0.85), so the fusion is left as measured best.",
 )
 def test_a_file_first_for_bm25_and_file_cards_is_returned_first(
-    source: Path, make_builder: BuilderFactory, make_retriever
+    source: Path, make_builder: BuilderFactory, make_retriever: Callable[..., Any]
 ) -> None:
     write_tree(
         source,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 
 import pytest
 
@@ -283,6 +283,7 @@ def test_closing_the_stream_early_closes_the_http_connection(
     stream = make_claude().stream(ask())
     first = next(stream)
     assert isinstance(first, TextDelta)
+    assert isinstance(stream, Generator)
     stream.close()  # the user pressed stop
     assert anthropic_server.wait_for_disconnect(timeout=3)
     assert anthropic_server.requests[0].completed is False

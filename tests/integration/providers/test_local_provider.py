@@ -10,6 +10,7 @@ Two models, both a 2-layer Llama with a tokenizer built by the `tokenizers` libr
 from __future__ import annotations
 
 import threading
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +215,7 @@ def test_closing_the_stream_stops_generation(word_model: Path) -> None:
     model.forward = counted
     stream = provider.stream(ModelRequest(system="", messages=[Message.user("data science")]))
     assert isinstance(next(stream), TextDelta)
+    assert isinstance(stream, Generator)
     stream.close()
     assert not [t for t in threading.enumerate() if t.name == "local-llm"]  # generation ended
     after_close = len(steps)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 
 import pytest
 
@@ -232,6 +232,7 @@ def test_closing_the_stream_early_closes_the_http_connection(
     openai_server.enqueue(reply_text("token " * 200, chunk_size=6, chunk_delay=0.02))
     stream = make_openai().stream(ask())
     assert isinstance(next(stream), TextDelta)
+    assert isinstance(stream, Generator)
     stream.close()
     assert openai_server.wait_for_disconnect(timeout=3)
     assert openai_server.requests[0].completed is False

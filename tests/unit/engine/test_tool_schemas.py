@@ -132,3 +132,21 @@ def test_risk_is_stated_in_the_descriptions_of_writes_and_deletes() -> None:
     assert "approves it before it runs" in create.spec().description
     assert "type the resource's name" in delete.spec().description
     assert "approve" not in search.spec().description
+
+
+def test_a_schema_is_computed_once_per_model_and_handed_out_as_a_fresh_copy() -> None:
+    """Every turn lists every tool's schema; callers add keys to what they get (replaces_action_id)."""
+
+    class Once(BaseModel):
+        name: str = Field(description="A name.")
+
+    first = json_schema(Once)
+    first["properties"]["extra"] = {"type": "string"}
+    second = json_schema(Once)
+    assert "extra" not in second["properties"] and second == {
+        **first,
+        "properties": {"name": second["properties"]["name"]},
+    }
+    tool = default_registry().get("create_track")
+    assert tool is not None and REPLACES_KEY in tool.spec().input_schema["properties"]
+    assert REPLACES_KEY not in json_schema(tool.input_model)["properties"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from indexing.chunk import Sizer
 from indexing.chunkers import pieces_for
 from indexing.tokens import TokenCounter
@@ -198,11 +200,11 @@ class Doc:
         return "\n".join(self.lines) + "\n"
 
 
-def _holder(chunks: list, start: int, end: int) -> list:
+def _holder(chunks: list[Any], start: int, end: int) -> list[Any]:
     return [c for c in chunks if c.start_line <= start and end <= c.end_line]
 
 
-def _items_whole(chunks: list, doc: Doc) -> None:
+def _items_whole(chunks: list[Any], doc: Doc) -> None:
     for start, end in doc.items:
         assert len(_holder(chunks, start, end)) == 1, (
             start,

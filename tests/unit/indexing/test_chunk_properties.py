@@ -73,7 +73,7 @@ texts = st.one_of(
 # File names as a walk may hand them over: any characters, folders, odd extensions.
 names = st.lists(
     st.text(
-        st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"), min_size=1, max_size=20
+        st.characters(blacklist_categories=["Cs"], blacklist_characters="/\x00"), min_size=1, max_size=20
     ),
     min_size=1,
     max_size=3,

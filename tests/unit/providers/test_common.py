@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
@@ -83,6 +83,7 @@ def test_closing_early_closes_the_current_attempt() -> None:
     attempts = Attempts(["a", "b", "c"])
     stream = stream_with_retries(attempts.start, retryable=lambda e: True, max_retries=2, backoff_s=0)
     assert next(stream) == "a"
+    assert isinstance(stream, Generator)  # closable: the consumer may stop early
     stream.close()
     assert attempts.closed == 1
 
