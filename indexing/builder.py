@@ -10,14 +10,12 @@ serving; the next build cleans up what the dead one left behind.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -29,6 +27,7 @@ from indexing.cards import cache_key, file_card, file_unit
 from indexing.catalog import Catalog, DenseUnit, EmbeddingCache, FileState, FileUpdate
 from indexing.chunkers import is_test_path
 from indexing.embedder import Embedder
+from indexing.locks import exclusive
 from indexing.process import (
     PROCESSING_VERSION,
     FileJob,
@@ -109,7 +108,9 @@ class IndexBuilder:
         if not source.is_dir():
             raise NotADirectoryError(f"{source} is not a folder")
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        with _exclusive(self.index_dir / "build.lock"):
+        with exclusive(
+            self.index_dir / "build.lock", lambda p: BuildLockedError(f"another build is updating {p.parent}")
+        ):
             return self._build(source)
 
     # ------------------------------------------------------------------------------------------
@@ -394,16 +395,3 @@ class IndexBuilder:
         local = self.index_dir / "chroma"
         if vectors.where.kind == "server" and local.exists():  # moved to a server: the old copy goes
             remove_path(local)
-
-
-@contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    with open(lock_path, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise BuildLockedError(f"another build is updating {lock_path.parent}") from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

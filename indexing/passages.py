@@ -21,12 +21,10 @@ can push a chunk over, and then the chunk's last lines are what is left out.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from indexing.embedder import WINDOW_TOKENS, Embedder
+from indexing.locks import exclusive
 
 PASSAGE_VERSION = "passage-v1"
 PASSAGE_TOKENS = WINDOW_TOKENS - 2  # [CLS] and [SEP] are added by the model
@@ -235,7 +234,10 @@ def fill_passages(
     """
     started = time.perf_counter()
     stats = FillStats()
-    with _exclusive(index_dir / "fill.lock"):
+    with exclusive(
+        index_dir / "fill.lock",
+        lambda p: FillRunningError(f"a passage fill of {p.parent} is already running"),
+    ):
         chunks = _sources(index_dir)
         store = PassageStore(index_dir, embedder.dimension)
         try:
@@ -281,17 +283,3 @@ def fill_status(index_dir: Path, model_id: str) -> tuple[int, int]:
         return len(live & store.keys()), len(live)
     finally:
         store.close()
-
-
-@contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise FillRunningError(f"a passage fill of {lock_path.parent} is already running") from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -19,6 +19,7 @@ from app.config import Settings
 from app.permissions.policy import UserContext
 from app.platform.client import PlatformClient
 from app.providers.base import Provider
+from app.providers.offline import OfflineProvider
 from app.providers.scripted import ScriptedProvider
 from app.services import Services, build_services
 from sandbox.app import create_app
@@ -121,3 +122,14 @@ def platform(sandbox: RunningSandbox) -> Iterator[Callable[[UserContext], Platfo
     yield client
     for made in clients:
         made.close()
+
+
+@pytest.fixture
+def admin(sign_in: Callable[..., UserContext]) -> UserContext:
+    """Maya Patel, organization admin of Northwind Academy."""
+    return sign_in(ADMIN_A)
+
+
+@pytest.fixture
+def offline(make_services: Callable[..., Services]) -> Services:
+    return make_services(OfflineProvider())

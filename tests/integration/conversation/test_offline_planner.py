@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from app.conversation import decisions
 from app.conversation import events as ev
 from app.conversation.turn import run_turn
@@ -17,20 +15,10 @@ from app.services import Services
 from indexing.builder import IndexBuilder
 from indexing.embedder import shared_embedder
 
-from .conftest import ADMIN_A, STUDENT_A
+from .conftest import STUDENT_A
 from .helpers import collect, done, new_conversation, of, one, project_id, text_of, tracks_named
 
 SANDBOX = Path(__file__).resolve().parents[3] / "sandbox"
-
-
-@pytest.fixture
-def admin(sign_in: Callable[..., UserContext]) -> UserContext:
-    return sign_in(ADMIN_A)
-
-
-@pytest.fixture
-def offline(make_services: Callable[..., Services]) -> Services:
-    return make_services(OfflineProvider())
 
 
 def say(services: Services, user: UserContext, conversation: str, text: str) -> list[ev.Event]:

@@ -18,25 +18,14 @@ from app.conversation import events as ev
 from app.conversation.turn import run_turn
 from app.permissions.policy import UserContext
 from app.platform.client import PlatformClient
-from app.providers.offline import OfflineProvider
 from app.services import Services
 from app.tools.base import ToolContext
 
-from .conftest import ADMIN_A, INSTRUCTOR_A
+from .conftest import INSTRUCTOR_A
 from .helpers import collect, new_conversation, of, one, project_id, text_of, tracks_named
 
 NW = "northwind-academy.example"
 CLOUD = "Cloud Engineering Pathway"
-
-
-@pytest.fixture
-def admin(sign_in: Callable[..., UserContext]) -> UserContext:
-    return sign_in(ADMIN_A)
-
-
-@pytest.fixture
-def offline(make_services: Callable[..., Services]) -> Services:
-    return make_services(OfflineProvider())
 
 
 class Chat:

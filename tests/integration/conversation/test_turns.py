@@ -21,13 +21,7 @@ from app.store import TurnBusyError
 from app.usage.usage import Usage
 from tests.support.providers import GatedProvider
 
-from .conftest import ADMIN_A
 from .helpers import new_conversation
-
-
-@pytest.fixture
-def admin(sign_in: Callable[..., UserContext]) -> UserContext:
-    return sign_in(ADMIN_A)
 
 
 def wire(events: list[ev.Event]) -> list[dict[str, object]]:
