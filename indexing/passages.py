@@ -245,22 +245,22 @@ def fill_passages(
             stats.chunks, wanted, live = _missing(chunks, embedder.model_id, present)
             stats.distinct = len(live)
             stats.cached_before = len(live & present)
-            todo = list(wanted.items())
+            queue = list(wanted.items())
             if limit is not None:
-                todo = todo[: max(0, limit)]
+                queue = queue[: max(0, limit)]
             # Similar lengths batch together (less padding); the text length is a good proxy.
-            todo.sort(key=lambda item: len(item[1].text))
+            queue.sort(key=lambda item: len(item[1].text))
             if progress:
-                progress(0, len(todo))
-            for start in range(0, len(todo), batch):
+                progress(0, len(queue))
+            for start in range(0, len(queue), batch):
                 if should_stop and should_stop():
                     break
-                part = todo[start : start + batch]
+                part = queue[start : start + batch]
                 vectors = embedder.embed([passage_text(chunk, counter) for _, chunk in part])
                 store.put_many(zip([k for k, _ in part], vectors, strict=True))
                 stats.embedded += len(part)
                 if progress:
-                    progress(stats.embedded, len(todo))
+                    progress(stats.embedded, len(queue))
             stats.complete = stats.cached_before + stats.embedded >= stats.distinct
             if stats.complete:
                 stats.pruned = store.prune(live)

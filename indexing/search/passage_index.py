@@ -183,14 +183,14 @@ class PassageIndex:
         store (the fill skips them). Returns how many were embedded; a budget of 0 embeds nothing.
         """
         wanted = set(self.missing([c.id for c in chunks]))
-        todo = [c for c in chunks if c.id in wanted]
-        if not todo or budget_s <= 0:
+        queue = [c for c in chunks if c.id in wanted]
+        if not queue or budget_s <= 0:
             return 0
         if self._counter is None:
             self._counter = TokenCounter()
         started = clock()
         done = 0
-        while done < len(todo):
+        while done < len(queue):
             now = clock()
             if self._seconds_per_passage is None:
                 size = batch
@@ -201,7 +201,7 @@ class PassageIndex:
             # At least one passage a call: the cost is measured again, so an estimate taken
             # while the machine was busy does not switch the embedding off for good.
             size = max(size, 1)
-            part = todo[done : done + size]
+            part = queue[done : done + size]
             vectors = embedder.embed([passage_text(c, self._counter) for c in part])
             keys = [passage_key(self.model_id, c) for c in part]
             self._remember(keys, vectors)
