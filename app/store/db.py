@@ -21,7 +21,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -46,6 +46,7 @@ from app.store.repositories import (
     WebSessionRepository,
 )
 from app.store.types import utcnow
+from app.store.write_gate import WriteGate
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -152,6 +153,12 @@ class Database:
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
         self._reads = sessionmaker(self.engine, expire_on_commit=False)
         self._writes = sessionmaker(self._write_engine, expire_on_commit=False)
+        database = make_url(self.url).database
+        self._gate = (
+            WriteGate(Path(f"{database}.write-lock").expanduser())
+            if self.dialect == "sqlite" and not _is_memory(database)
+            else None
+        )
 
     @property
     def dialect(self) -> str:
@@ -166,16 +173,21 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success; on SQLite it holds the write lock from the start."""
-        with self._writes.begin() as session:
+        with self._gated(), self._writes.begin() as session:
             yield session
 
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:
-        with self._write_engine.begin() as conn:
+        with self._gated(), self._write_engine.begin() as conn:
             yield conn
+
+    def _gated(self) -> AbstractContextManager[None]:
+        return self._gate.held() if self._gate is not None else nullcontext()
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._gate is not None:
+            self._gate.close()
 
 
 class Store:
