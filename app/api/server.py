@@ -162,6 +162,9 @@ def serve(
         uvicorn.run(
             "app.api.server:app_factory", factory=True, host=host or settings.assistant_host,
             port=port or settings.assistant_port, workers=workers, log_level="warning", **tls,
+            # Frames are small JSON, mostly one streamed delta each: compressing every one costs
+            # the worker more CPU than it saves on a same-origin connection.
+            ws_per_message_deflate=False,
         )  # fmt: skip
     finally:
         if sandbox is not None:

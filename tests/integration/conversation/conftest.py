@@ -26,6 +26,7 @@ from sandbox.app import create_app
 from sandbox.server import RunningSandbox, start_in_thread
 from sandbox.settings import DEFAULT_PLATFORM_CONFIG, SandboxSettings
 from tests.fakes.fixtures import anthropic_server, openai_server
+from tests.support.fixtures import redis_key_prefix, redis_url
 
 ADMIN_A = ("maya.patel@northwind-academy.example", "OrgAdmin#2024")
 INSTRUCTOR_A = ("daniel.kim@northwind-academy.example", "Instructor#2024")
