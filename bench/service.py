@@ -10,7 +10,13 @@ the journal), so the figures are about the service, not a model. Printed per run
   service adds (target: p95 under 50 ms at 50 sessions);
 - memory per open socket (the server processes' RSS with N idle sockets, minus with none);
 - lost or duplicated frames: every turn must arrive whole (turn_started first, its streamed deltas
-  adding up to its `response`, `done` last) and sequence numbers must only grow.
+  adding up to its `response`, `done` last) and sequence numbers must only grow;
+- "outside the turn": a turn's latency less the engine's own time for it (the `latency_ms` its
+  Done carries, from the turn's start in the journal to its end), through the service and alone:
+  the part of a turn's latency spent before and after the engine, paired turn by turn.
+The machine is saturated at 50 sessions (every turn is CPU work on 2 cores), so one run's p95 swings
+by a second between runs; each size runs BENCH_SERVICE_REPEATS times (default 3), the engine alone
+and the service interleaved, and the summary gives medians over the runs.
 Two workers need Redis (REDIS_URL, default the local one); the run is skipped without it.
 """
 
@@ -27,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +83,9 @@ def _env(data: Path, platform: str, redis_url: str | None, prefix: str) -> dict[
 
 
 async def _session(
-    url: str, token: str, latencies: list[float], seqs: dict[str, list[int]], problems: list[str]
-) -> None:
+    url: str, token: str, latencies: list[float], seqs: dict[str, list[int]], problems: list[str],
+    outside: list[float],
+) -> None:  # fmt: skip
     from websockets.asyncio.client import connect
 
     async with connect(f"ws://{url}/ws/ai-assistant?token={token}", max_size=2**22) as ws:
@@ -98,7 +106,9 @@ async def _session(
                 elif frame["type"] == "response":
                     whole = frame["content"]
                 elif frame["type"] == "done":
-                    latencies.append(time.perf_counter() - started)
+                    took = time.perf_counter() - started
+                    latencies.append(took)
+                    outside.append(took - float((frame.get("usage") or {}).get("latency_ms") or 0) / 1000)
                     break
             if kinds[0] != "turn_started" or whole is None or streamed != whole:
                 problems.append(
@@ -106,15 +116,26 @@ async def _session(
                 )
 
 
-async def _load(
-    url: str, token: str, sessions: int
-) -> tuple[list[float], dict[str, list[int]], list[str], float]:
-    latencies: list[float] = []
-    seqs: dict[str, list[int]] = {}
-    problems: list[str] = []
+@dataclass
+class Load:
+    """One run's turns: latency send to `done`, and of that the part outside the engine's own turn
+    (the turn's `latency_ms`, measured by the journal from the turn's start to its Done)."""
+
+    latencies: list[float]
+    outside: list[float]
+    wall: float
+    seqs: dict[str, list[int]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+async def _load(url: str, token: str, sessions: int) -> Load:
+    run = Load([], [], 0.0)
     started = time.perf_counter()
-    await asyncio.gather(*(_session(url, token, latencies, seqs, problems) for _ in range(sessions)))
-    return latencies, seqs, problems, time.perf_counter() - started
+    await asyncio.gather(
+        *(_session(url, token, run.latencies, run.seqs, run.problems, run.outside) for _ in range(sessions))
+    )
+    run.wall = time.perf_counter() - started
+    return run
 
 
 async def _idle(url: str, token: str, sessions: int, pid: int) -> float:
@@ -131,23 +152,25 @@ async def _idle(url: str, token: str, sessions: int, pid: int) -> float:
     return (after - before) * 1024 / sessions
 
 
-def _engine_direct(data: Path, platform: str, token: str, sessions: int) -> list[float]:
+def _engine_direct(data: Path, platform: str, token: str, sessions: int) -> Load:
     """The same turns at the same concurrency through the engine alone, in a process of its own
     (as the service's worker is), so the difference is what the service adds."""
     done = subprocess.run(
         [sys.executable, "-m", "bench.service", "direct", str(data), platform, token, str(sessions)],
         cwd=ROOT, env=_env(data, platform, None, "bench:"), capture_output=True, text=True, check=True,
     )  # fmt: skip
-    return [float(x) for x in json.loads(done.stdout.strip().splitlines()[-1])]
+    latencies, outside, wall = json.loads(done.stdout.strip().splitlines()[-1])
+    return Load([float(x) for x in latencies], [float(x) for x in outside], float(wall))
 
 
-def _direct_in_this_process(token: str, sessions: int) -> list[float]:
+def _direct_in_this_process(token: str, sessions: int) -> tuple[list[float], list[float], float]:
     from app.config import Settings
     from app.services import build_services
 
     services = build_services(Settings())
     token_user = services.refresh_user(_probe(token))
     latencies: list[float] = []
+    outside: list[float] = []
     lock = threading.Lock()
 
     def one_session() -> None:
@@ -156,16 +179,21 @@ def _direct_in_this_process(token: str, sessions: int) -> list[float]:
             started = time.perf_counter()
             live = services.runner.send(services.turn_deps(), conv, token_user, MESSAGE)
             live.wait(120)
+            took = time.perf_counter() - started
+            done = live.events()[-1].to_dict()
             with lock:
-                latencies.append(time.perf_counter() - started)
+                latencies.append(took)
+                outside.append(took - float((done.get("usage") or {}).get("latency_ms") or 0) / 1000)
 
     threads = [threading.Thread(target=one_session) for _ in range(sessions)]
+    began = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    wall = time.perf_counter() - began
     services.close()
-    return latencies
+    return latencies, outside, wall
 
 
 def _probe(token: str) -> Any:
@@ -180,11 +208,37 @@ def _duplicated(seqs: dict[str, list[int]]) -> int:
     return sum(1 for numbers in seqs.values() for a, b in itertools.pairwise(numbers) if b <= a)
 
 
-def bench_service(sizes: tuple[int, ...] = (50, 200)) -> None:
+def _ms(values: list[float], q: float) -> float:
+    return (statistics.median(values) if q == 0.5 else _pct(values, q)) * 1000
+
+
+def _service_run(
+    work: Path, platform: str, token: str, sessions: int, workers: int, redis_url: str, tag: str
+) -> tuple[float, Load]:
+    """Start `python -m app serve` on a fresh store, measure memory per idle socket, then the load."""
+    data = work / f"svc-{tag}"
+    env = _env(data, platform, redis_url if workers > 1 else None, f"bench_{os.getpid()}_{tag}:")
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--workers", str(workers), "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"127.0.0.1:{port}"
+    try:
+        _wait(url)
+        per_socket_kb = asyncio.run(_idle(url, token, sessions, proc.pid))
+        return per_socket_kb, asyncio.run(_load(url, token, sessions))
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def bench_service(sizes: tuple[int, ...] = (50, 200), repeats: int | None = None) -> None:
+    """Each size `repeats` times (BENCH_SERVICE_REPEATS, default 3), the engine alone and the
+    service interleaved, so that a slow moment of the machine falls on both; the summary takes the
+    median over the runs of each figure, and "added" is the median of the runs' differences."""
+    repeats = repeats or int(os.environ.get("BENCH_SERVICE_REPEATS", "3"))
     print(
         "\n== assistant service: concurrent WebSocket sessions (offline planner, sandbox platform in its own process) =="
     )
-
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     try:
         import redis
@@ -201,38 +255,50 @@ def bench_service(sizes: tuple[int, ...] = (50, 200)) -> None:
         with PlatformClient(sandbox.base_url) as client:
             session = client.login("maya.patel@northwind-academy.example", "OrgAdmin#2024")
         for sessions in sizes:
-            direct = _engine_direct(work / f"direct-{sessions}", sandbox.base_url, session.token, sessions)
-            for workers in (1, 2):
-                if workers == 2 and not redis_url:
-                    continue
-                data = work / f"svc-{sessions}-{workers}"
-                prefix = f"bench_{os.getpid()}_{sessions}_{workers}:"
-                env = _env(data, sandbox.base_url, redis_url if workers > 1 else None, prefix)
-                port = _free_port()
-                proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--workers", str(workers), "--port", str(port)],
-                                        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-                url = f"127.0.0.1:{port}"
-                try:
-                    _wait(url)
-                    per_socket_kb = asyncio.run(_idle(url, session.token, sessions, proc.pid))
-                    latencies, seqs, problems, wall = asyncio.run(_load(url, session.token, sessions))
-                finally:
-                    proc.terminate()
-                    proc.wait(30)
-                dup = _duplicated(seqs)
-                turns = len(latencies)
-                added50 = (statistics.median(latencies) - statistics.median(direct)) * 1000
-                added95 = (_pct(latencies, 0.95) - _pct(direct, 0.95)) * 1000
-                print(
-                    f"  {sessions:>3} sessions, {workers} worker{'s' if workers > 1 else ' '}: {turns} turns in {wall:.1f} s = "
-                    f"{turns / wall:.1f} turns/s; turn p50 {statistics.median(latencies) * 1000:.0f} ms, "
-                    f"p95 {_pct(latencies, 0.95) * 1000:.0f} ms (engine alone p50 {statistics.median(direct) * 1000:.0f}, "
-                    f"p95 {_pct(direct, 0.95) * 1000:.0f}): added p50 {added50:+.0f} ms, p95 {added95:+.0f} ms; "
-                    f"{per_socket_kb:.0f} KB per open socket; turns with a lost frame {len(problems)}, frames duplicated {dup}"
-                )  # fmt: skip
+            _bench_size(work, sandbox.base_url, session.token, sessions, repeats, redis_url)
     finally:
         sandbox.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _bench_size(work: Path, platform: str, token: str, sessions: int, repeats: int, redis_url: str) -> None:
+    engine: list[Load] = []
+    service: dict[int, list[tuple[float, Load]]] = {1: [], 2: []}
+    worker_counts = (1, 2) if redis_url else (1,)
+    print(f"  {sessions} sessions x {TURNS} turns, {repeats} runs (send to `done`, p50 / p95 in ms):")
+    for rep in range(repeats):
+        engine.append(_engine_direct(work / f"direct-{sessions}-{rep}", platform, token, sessions))
+        line = f"    run {rep + 1}: engine alone {_ms(engine[-1].latencies, 0.5):.0f} / {_ms(engine[-1].latencies, 0.95):.0f}"
+        for workers in worker_counts:
+            kb, run = _service_run(
+                work, platform, token, sessions, workers, redis_url, f"{sessions}-{workers}-{rep}"
+            )
+            service[workers].append((kb, run))
+            line += f"; {workers} worker{'s' if workers > 1 else ''} {_ms(run.latencies, 0.5):.0f} / {_ms(run.latencies, 0.95):.0f}"
+        print(line, flush=True)
+    e50 = [_ms(r.latencies, 0.5) for r in engine]
+    e95 = [_ms(r.latencies, 0.95) for r in engine]
+    print(f"    engine alone: p50 {statistics.median(e50):.0f} ms, p95 {statistics.median(e95):.0f} ms; "
+          f"outside the turn p50 {statistics.median(_ms(r.outside, 0.5) for r in engine):.1f} ms, "
+          f"p95 {statistics.median(_ms(r.outside, 0.95) for r in engine):.1f} ms; "
+          f"{statistics.median(len(r.latencies) / r.wall for r in engine):.1f} turns/s")  # fmt: skip
+    for workers in worker_counts:
+        runs = [run for _, run in service[workers]]
+        s50 = [_ms(r.latencies, 0.5) for r in runs]
+        s95 = [_ms(r.latencies, 0.95) for r in runs]
+        lost = sum(len(r.problems) for r in runs)
+        dup = sum(_duplicated(r.seqs) for r in runs)
+        print(
+            f"    {workers} worker{'s' if workers > 1 else ' '}: {statistics.median(len(r.latencies) / r.wall for r in runs):.1f} turns/s; "
+            f"p50 {statistics.median(s50):.0f} ms, p95 {statistics.median(s95):.0f} ms; "
+            f"added over the engine alone p50 {statistics.median(a - b for a, b in zip(s50, e50, strict=True)):+.0f} ms, "
+            f"p95 {statistics.median(a - b for a, b in zip(s95, e95, strict=True)):+.0f} ms "
+            f"(runs: {', '.join(f'{a - b:+.0f}' for a, b in zip(s95, e95, strict=True))}); "
+            f"outside the turn p50 {statistics.median(_ms(r.outside, 0.5) for r in runs):.1f} ms, "
+            f"p95 {statistics.median(_ms(r.outside, 0.95) for r in runs):.1f} ms; "
+            f"{statistics.median(kb for kb, _ in service[workers]):.0f} KB per open socket; "
+            f"turns with a lost frame {lost}, frames duplicated {dup}"
+        )  # fmt: skip
 
 
 class _Sandbox:
