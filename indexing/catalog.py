@@ -115,6 +115,13 @@ class Catalog:
         ).fetchall()
         return {r[0]: FileState(*r) for r in rows}
 
+    def file(self, path: str) -> FileState | None:
+        row = self.db.execute(
+            "SELECT path, kind, size, mtime_ns, content_hash, chunks, redactions FROM files WHERE path = ?",
+            (path,),
+        ).fetchone()
+        return FileState(*row) if row else None
+
     def chunks(self) -> Iterator[StoredChunk]:
         for row in self.db.execute(
             "SELECT id, path, kind, unit, symbol, start_line, end_line, text, metadata, terms "

@@ -18,7 +18,6 @@ from app.conversation.events import ActionExecuted, ActionProposed, Done, Event,
 from app.conversation.session import TurnDeps
 from app.conversation.turn import CancelToken, resume
 from app.permissions.policy import UserContext
-from app.tools.base import ToolContext
 
 
 def approve(
@@ -33,7 +32,7 @@ def approve(
     action = deps.store.actions.get(action_id)
     cid = action.conversation_id if action else ""
     with deps.platform_for(user) as platform:
-        ctx = ToolContext(user, platform, deps.search_dicts)
+        ctx = deps.tool_context(user, platform)
         try:
             outcome = deps.actions.approve(
                 ctx, action_id, expected_digest=expected_digest, confirm_text=confirm_text
@@ -76,7 +75,7 @@ def edit(deps: TurnDeps, user: UserContext, action_id: str, arguments: dict[str,
     cid = action.conversation_id if action else ""
     with deps.platform_for(user) as platform:
         try:
-            a = deps.actions.edit(ToolContext(user, platform, deps.search_dicts), action_id, arguments)
+            a = deps.actions.edit(deps.tool_context(user, platform), action_id, arguments)
         except ActionError as exc:
             yield from failure(cid, str(exc), "action_refused")
             return

@@ -14,9 +14,11 @@ from app.platform.client import PlatformClient
 from app.providers.base import Provider
 from app.retrieval.service import RetrievalService
 from app.store.db import Store
+from app.tools.base import ToolContext
 from app.tools.registry import ToolRegistry
 from app.usage.ledger import UsageLedger
 from app.usage.limits import DailyBudget, RateLimiter
+from indexing.file_lines import FileLines, FileLinesError
 
 
 @dataclass
@@ -41,3 +43,12 @@ class TurnDeps:
 
     def search_dicts(self, query: str, k: int) -> list[dict[str, Any]]:
         return self.retrieval.search_dicts(query, k) if self.retrieval else []
+
+    def read_file(self, path: str, start: int, end: int | None) -> FileLines:
+        if self.retrieval is None:
+            raise FileLinesError("The documentation index is not available right now.")
+        return self.retrieval.read_file(path, start, end)
+
+    def tool_context(self, user: UserContext, platform: PlatformClient) -> ToolContext:
+        """What the tools of a turn run with: the user's platform client and the index."""
+        return ToolContext(user, platform, self.search_dicts, read_file=self.read_file)

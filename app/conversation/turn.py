@@ -118,7 +118,7 @@ def run_turn(
         deps.store.conversations.annotate_message(
             stored.id, **{CONTEXT_KEY: "\n".join(b for b in blocks if b), PROJECTS_KEY: list(facts.projects)}
         )
-        ctx = ToolContext(user, platform, deps.search_dicts)
+        ctx = deps.tool_context(user, platform)
         yield from _loop(deps, _Turn(conv, user, ctx, passages), cancel)
 
 
@@ -153,7 +153,7 @@ def resume(
             metadata={"kind": "decision", "action_id": action_id},
         )
     with deps.platform_for(user) as platform:
-        ctx = ToolContext(user, platform, deps.search_dicts)
+        ctx = deps.tool_context(user, platform)
         yield from _loop(deps, _Turn(conv, user, ctx, [], decided=action_id), cancel)
 
 

@@ -18,6 +18,7 @@ from app.retrieval.index_reader import IndexMissingError, IndexReader
 from app.retrieval.passages import Coverage
 from app.retrieval.types import RetrievalResult
 from indexing.catalog import Catalog
+from indexing.file_lines import FileLines, read_lines
 
 log = logging.getLogger(__name__)
 
@@ -160,3 +161,7 @@ class RetrievalService:
         inside a chat turn, so it gets a turn's retrieval."""
         result = self.search_for_turn(query, k)
         return [chunk.as_dict() for chunk in result.chunks] if result else []
+
+    def read_file(self, path: str, start: int, end: int | None) -> FileLines:
+        """Lines of an indexed file for the read_file tool (FileLinesError says why not)."""
+        return read_lines(self.retriever.reader.index_dir, self.source, path, start, end)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 from app.permissions.policy import UserContext
 from app.platform.client import PlatformClient
 from app.tools.spec import ToolSpec
+from indexing.file_lines import FileLines
 
 Risk = Literal["read", "write", "destructive"]
 MAX_RESULT_CHARS = 6000
@@ -59,6 +60,7 @@ class ToolContext:
     user: UserContext
     platform: PlatformClient
     search: Callable[[str, int], list[dict[str, Any]]] | None = None
+    read_file: Callable[[str, int, int | None], FileLines] | None = None
     idempotency_key: str | None = None  # set when an approved action executes
     stage: Literal["propose", "execute"] = "propose"
     """"execute" while an approved action is re-planned and run: the checks made before proposing

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
+from dataclasses import asdict
 from typing import Any, Literal
 
 from pydantic import Field
 
 from app.tools.base import Tool, ToolContext, ToolInput, ToolResult
+from indexing.file_lines import MAX_LINES as MAX_FILE_LINES
+from indexing.file_lines import FileLinesError
 
 Level = Literal["beginner", "intermediate", "advanced"]
 PROJECT_VIEW = ("create_projects", "teach_tracks")
+DEFAULT_FILE_LINES = 80  # read_file without an end_line
 TRACK_VIEW = ("create_tracks", "teach_tracks", "access_assigned_tracks")
 
 
@@ -81,6 +85,37 @@ def search_docs(ctx: ToolContext, args: SearchDocs) -> ToolResult:
         return ToolResult.success([], "No passage matched. Try other words.")
     lines = [f"[{h['citation']}] {h.get('symbol') or ''}\n{h['text'][:1200]}" for h in hits]
     return ToolResult.success(hits, "\n\n".join(lines))
+
+
+class ReadFile(ToolInput):
+    path: str = Field(
+        min_length=1,
+        max_length=500,
+        description="A file path as search_docs cites it (e.g. services/x/api.py)",
+    )
+    start_line: int = Field(1, ge=1, description="First line to read (1-based)")
+    end_line: int | None = Field(
+        None, ge=1, description=f"Last line to read; at most {MAX_FILE_LINES} lines a call"
+    )
+
+
+def read_file(ctx: ToolContext, args: ReadFile) -> ToolResult:
+    """More of a file than its retrieved passage: the lines around it, the rest of a procedure."""
+    if ctx.read_file is None:
+        return ToolResult.failure("The documentation index is not available right now.")
+    end = args.end_line if args.end_line is not None else args.start_line + DEFAULT_FILE_LINES - 1
+    try:
+        found = ctx.read_file(args.path, args.start_line, end)
+    except FileLinesError as exc:
+        return ToolResult.failure(str(exc))
+    notes = []
+    if found.clipped:
+        notes.append(f"only {MAX_FILE_LINES} lines a call; ask for line {found.end_line + 1} on")
+    if found.changed_since_indexed:
+        notes.append("the file changed since it was indexed")
+    head = f"[{found.citation}] of {found.total_lines} lines" + (f" ({'; '.join(notes)})" if notes else "")
+    data = {k: v for k, v in asdict(found).items() if k != "text"} | {"citation": found.citation}
+    return ToolResult.success(data, f"{head}\n{found.text}")
 
 
 # --- projects --------------------------------------------------------------------------------
@@ -299,6 +334,13 @@ LOOKUP_TOOLS = [
         "Search the Course Creator Platform's code and documentation (API endpoints, data models, "
         "business rules, permissions, configuration). Returns passages with [path:lines] citations.",
         SearchDocs, "read", (), search_docs,
+    ),
+    Tool(
+        "read_file",
+        "Open lines of a file of the platform's code or docs that search_docs cited, when the passage "
+        "is not enough (the decorator or permission check above it, the rest of a procedure, a caller). "
+        "Returns numbered lines; cite them as [path:start-end].",
+        ReadFile, "read", (), read_file,
     ),
     Tool("list_projects", "List the projects of the user's organization.", ListProjects, "read", PROJECT_VIEW, list_projects),
     Tool("find_project", "Find projects by (part of) their name; returns ids. A row with exact_match false only has a similar name: ask the user before acting on it.", FindByName, "read", PROJECT_VIEW, find_project),

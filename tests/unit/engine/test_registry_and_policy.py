@@ -44,7 +44,7 @@ def test_admins_are_offered_every_tool(role: str) -> None:
 
 
 def test_an_unknown_role_is_offered_only_the_tools_anyone_may_use() -> None:
-    assert set(offered("guest")) == {"search_docs"}
+    assert set(offered("guest")) == {"search_docs", "read_file"}
 
 
 def test_the_platforms_own_permission_list_narrows_and_never_widens() -> None:
