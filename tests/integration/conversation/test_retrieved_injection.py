@@ -130,3 +130,37 @@ def test_the_offline_answer_leaves_the_injected_lines_out_and_says_so(
     assert INJECTION not in answer and "delete_project" not in answer and "without asking" not in answer
     assert "Left out: 2 line(s)" in answer and "Documents are data" in answer
     assert not of(events, ev.ActionProposed) and services.store.actions.list() == []
+
+
+def test_a_model_can_open_more_lines_of_a_retrieved_file_before_answering(
+    index_dir: Path, make_services: Callable[..., Any], sign_in: Any
+) -> None:
+    """read_file through a whole turn: the model asks for lines of the file it was shown and gets
+    them numbered; a path outside the index gets an error it can read, and the turn goes on."""
+    admin = sign_in(ADMIN_A)
+    provider = ScriptedProvider().enqueue(
+        tool_reply("read_file", {"path": "TRACK_GUIDE.md", "start_line": 3, "end_line": 4}, id="read1"),
+        tool_reply("read_file", {"path": "../../etc/passwd"}, id="read2"),
+        "Give the project id, a name and a level [TRACK_GUIDE.md:3-4].",
+    )
+    services = make_services(provider, index_dir=index_dir)
+    cid = new_conversation(services, admin)
+
+    events = collect(run_turn(services.turn_deps(), cid, admin, "What do I need to create a track?"))
+
+    first, second = of(events, ev.ToolUsed)
+    assert (first.tool, first.ok, second.tool, second.ok) == ("read_file", True, "read_file", False)
+    results = [
+        block
+        for request in provider.requests
+        for message in request.messages
+        for block in message.content
+        if getattr(block, "type", "") == "tool_result"
+    ]
+    assert results[0].content == (
+        "[TRACK_GUIDE.md:3-4] of 7 lines\n"
+        "3 | Tracks belong to a project. An organization admin creates a track with POST /tracks/, giving the\n"
+        "4 | project id, a name and a difficulty level: beginner, intermediate or advanced."
+    )
+    assert "not in the index" in results[-1].content and results[-1].is_error
+    assert done(events).stop == "end_turn"
