@@ -158,14 +158,21 @@ def serve(
     scheme = "https" if tls else "http"
     log.warning("assistant service on %s://%s:%s (%d worker%s)", scheme, host or settings.assistant_host,
                 port or settings.assistant_port, workers, "s" if workers > 1 else "")  # fmt: skip
+    options: dict[str, Any] = {
+        "log_level": "warning",
+        # Frames are small JSON, mostly one streamed delta each: compressing every one costs the
+        # worker more CPU than it saves on a same-origin connection.
+        "ws_per_message_deflate": False,
+        **tls,
+    }
+    host, port = host or settings.assistant_host, port or settings.assistant_port
     try:
-        uvicorn.run(
-            "app.api.server:app_factory", factory=True, host=host or settings.assistant_host,
-            port=port or settings.assistant_port, workers=workers, log_level="warning", **tls,
-            # Frames are small JSON, mostly one streamed delta each: compressing every one costs
-            # the worker more CPU than it saves on a same-origin connection.
-            ws_per_message_deflate=False,
-        )  # fmt: skip
+        if workers > 1:  # a listening socket per worker, so the kernel spreads the sockets evenly
+            from app.api.workers import run_workers
+
+            run_workers(host, port, workers, options)
+        else:
+            uvicorn.run("app.api.server:app_factory", factory=True, host=host, port=port, **options)
     finally:
         if sandbox is not None:
             sandbox.stop()

@@ -8,8 +8,10 @@ hold one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
 from app.config import Settings
@@ -169,3 +172,40 @@ def check_across_workers(stack: ExitStack, two_workers: str, admin: UserContext,
 
     metrics = httpx.get(f"http://{two_workers}/metrics").text
     assert "assistant_turns_total" in metrics and "gen_ai_client_token_usage" in metrics
+
+
+def worker_of(stack: ExitStack, url: str, user: UserContext) -> int:
+    ws = open_socket(stack, f"ws://{url}/ws/ai-assistant?token={user.token}")
+    worker = int(json.loads(ws.recv(timeout=10))["worker"])
+    ws.close()
+    return worker
+
+
+def test_sockets_spread_over_the_workers_and_a_dead_worker_is_replaced(
+    two_workers: str, sign_in: Callable[..., UserContext]
+) -> None:
+    """Each worker listens on a socket of its own (SO_REUSEPORT), so a burst of connections is
+    spread by the kernel rather than taken by whichever worker wakes first; a worker that dies is
+    started again and the service keeps answering meanwhile."""
+    from tests.integration.conversation.conftest import ADMIN_A
+
+    admin = sign_in(ADMIN_A)
+    with ExitStack() as stack:
+        sockets = []
+        for _ in range(40):  # held open together, as a page full of widgets would
+            ws = open_socket(stack, f"ws://{two_workers}/ws/ai-assistant?token={admin.token}")
+            sockets.append(int(json.loads(ws.recv(timeout=10))["worker"]))
+        counts = {pid: sockets.count(pid) for pid in set(sockets)}
+        assert len(counts) == 2 and min(counts.values()) >= 8, counts  # binomial(40, 1/2) < 8: about 1e-4
+
+        victim = next(iter(counts))
+        os.kill(victim, signal.SIGKILL)
+        replaced: set[int] = set()
+        for _ in range(150):  # about 30 s: the supervisor notices, the new worker starts
+            with contextlib.suppress(OSError, WebSocketException):  # one the killed worker had queued
+                replaced.add(worker_of(stack, two_workers, admin))
+            if replaced - set(counts):
+                break
+            time.sleep(0.2)
+        assert victim not in replaced and len(replaced - set(counts)) == 1, (counts, replaced)
+        assert httpx.get(f"http://{two_workers}/health", timeout=5).status_code == 200
