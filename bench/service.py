@@ -14,8 +14,10 @@ the journal), so the figures are about the service, not a model. Printed per run
 - "outside the turn": a turn's latency less the engine's own time for it (the `latency_ms` its
   Done carries, from the turn's start in the journal to its end), through the service and alone:
   the part of a turn's latency spent before and after the engine, paired turn by turn.
-The machine is saturated at 50 sessions (every turn is CPU work on 2 cores), so one run's p95 swings
-by a second between runs; each size runs BENCH_SERVICE_REPEATS times (default 3), the engine alone
+Two workloads: back to back (each session sends its next message the moment the answer is done:
+50 such sessions saturate the 2 cores, every turn being CPU work, so a run's p95 swings by a second
+from run to run), and sessions that pause 2-8 s before each next message (BENCH_SERVICE_THINK), as
+people reading the answer do. Each runs BENCH_SERVICE_REPEATS times (default 3), the engine alone
 and the service interleaved, and the summary gives medians over the runs.
 Two workers need Redis (REDIS_URL, default the local one); the run is skipped without it.
 """
@@ -26,6 +28,7 @@ import asyncio
 import itertools
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -82,9 +85,18 @@ def _env(data: Path, platform: str, redis_url: str | None, prefix: str) -> dict[
     return env
 
 
+Think = tuple[float, float]  # a user's pause between an answer and their next message, from..to s
+
+
+def pauses(think: Think, session: int) -> list[float]:
+    """The pauses of one session, the same for the engine alone and the service (seeded by its index)."""
+    rng = random.Random(session)
+    return [rng.uniform(*think) for _ in range(TURNS - 1)] + [0.0]
+
+
 async def _session(
     url: str, token: str, latencies: list[float], seqs: dict[str, list[int]], problems: list[str],
-    outside: list[float],
+    outside: list[float], waits: list[float],
 ) -> None:  # fmt: skip
     from websockets.asyncio.client import connect
 
@@ -92,7 +104,7 @@ async def _session(
         hello = json.loads(await ws.recv())
         cid = hello["conversation_id"]
         seen = seqs.setdefault(cid, [])
-        for _ in range(TURNS):
+        for wait in waits:
             started = time.perf_counter()
             await ws.send(json.dumps({"type": "user_message", "content": MESSAGE}))
             kinds, streamed, whole = [], "", None
@@ -114,6 +126,7 @@ async def _session(
                 problems.append(
                     f"{cid}: frames {kinds[:3]}..., streamed text {'matches' if streamed == whole else 'differs'}"
                 )
+            await asyncio.sleep(wait)
 
 
 @dataclass
@@ -128,12 +141,13 @@ class Load:
     problems: list[str] = field(default_factory=list)
 
 
-async def _load(url: str, token: str, sessions: int) -> Load:
+async def _load(url: str, token: str, sessions: int, think: Think = (0.0, 0.0)) -> Load:
     run = Load([], [], 0.0)
     started = time.perf_counter()
     await asyncio.gather(
-        *(_session(url, token, run.latencies, run.seqs, run.problems, run.outside) for _ in range(sessions))
-    )
+        *(_session(url, token, run.latencies, run.seqs, run.problems, run.outside, pauses(think, i))
+          for i in range(sessions))
+    )  # fmt: skip
     run.wall = time.perf_counter() - started
     return run
 
@@ -152,18 +166,20 @@ async def _idle(url: str, token: str, sessions: int, pid: int) -> float:
     return (after - before) * 1024 / sessions
 
 
-def _engine_direct(data: Path, platform: str, token: str, sessions: int) -> Load:
+def _engine_direct(data: Path, platform: str, token: str, sessions: int, think: Think) -> Load:
     """The same turns at the same concurrency through the engine alone, in a process of its own
     (as the service's worker is), so the difference is what the service adds."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.service", "direct", str(data), platform, token, str(sessions)],
+        [sys.executable, "-m", "bench.service", "direct", str(data), platform, token, str(sessions), json.dumps(think)],
         cwd=ROOT, env=_env(data, platform, None, "bench:"), capture_output=True, text=True, check=True,
     )  # fmt: skip
     latencies, outside, wall = json.loads(done.stdout.strip().splitlines()[-1])
     return Load([float(x) for x in latencies], [float(x) for x in outside], float(wall))
 
 
-def _direct_in_this_process(token: str, sessions: int) -> tuple[list[float], list[float], float]:
+def _direct_in_this_process(
+    token: str, sessions: int, think: Think
+) -> tuple[list[float], list[float], float]:
     from app.config import Settings
     from app.services import build_services
 
@@ -173,9 +189,9 @@ def _direct_in_this_process(token: str, sessions: int) -> tuple[list[float], lis
     outside: list[float] = []
     lock = threading.Lock()
 
-    def one_session() -> None:
+    def one_session(index: int) -> None:
         conv = services.store.conversations.create(token_user.user_id, token_user.organization_id).id
-        for _ in range(TURNS):
+        for wait in pauses(think, index):
             started = time.perf_counter()
             live = services.runner.send(services.turn_deps(), conv, token_user, MESSAGE)
             live.wait(120)
@@ -184,8 +200,9 @@ def _direct_in_this_process(token: str, sessions: int) -> tuple[list[float], lis
             with lock:
                 latencies.append(took)
                 outside.append(took - float((done.get("usage") or {}).get("latency_ms") or 0) / 1000)
+            time.sleep(wait)
 
-    threads = [threading.Thread(target=one_session) for _ in range(sessions)]
+    threads = [threading.Thread(target=one_session, args=(i,)) for i in range(sessions)]
     began = time.perf_counter()
     for t in threads:
         t.start()
@@ -213,7 +230,7 @@ def _ms(values: list[float], q: float) -> float:
 
 
 def _service_run(
-    work: Path, platform: str, token: str, sessions: int, workers: int, redis_url: str, tag: str
+    work: Path, platform: str, token: str, sessions: int, workers: int, redis_url: str, tag: str, think: Think
 ) -> tuple[float, Load]:
     """Start `python -m app serve` on a fresh store, measure memory per idle socket, then the load."""
     data = work / f"svc-{tag}"
@@ -225,17 +242,22 @@ def _service_run(
     try:
         _wait(url)
         per_socket_kb = asyncio.run(_idle(url, token, sessions, proc.pid))
-        return per_socket_kb, asyncio.run(_load(url, token, sessions))
+        return per_socket_kb, asyncio.run(_load(url, token, sessions, think))
     finally:
         proc.terminate()
         proc.wait(30)
 
 
 def bench_service(sizes: tuple[int, ...] = (50, 200), repeats: int | None = None) -> None:
-    """Each size `repeats` times (BENCH_SERVICE_REPEATS, default 3), the engine alone and the
-    service interleaved, so that a slow moment of the machine falls on both; the summary takes the
-    median over the runs of each figure, and "added" is the median of the runs' differences."""
+    """Each size and workload `repeats` times (BENCH_SERVICE_REPEATS, default 3), the engine alone
+    and the service interleaved, so that a slow moment of the machine falls on both; the summary
+    takes the median over the runs of each figure, and "added" is the median of the runs'
+    differences. Two workloads: back to back (every session sends its next message the moment its
+    answer is done: a stress test that saturates both cores), and users who read the answer first
+    (a pause drawn between BENCH_SERVICE_THINK seconds, default 2-8, the same for every system)."""
     repeats = repeats or int(os.environ.get("BENCH_SERVICE_REPEATS", "3"))
+    lo, _, hi = os.environ.get("BENCH_SERVICE_THINK", "2-8").partition("-")
+    workloads: list[Think] = [(0.0, 0.0)] + ([(float(lo), float(hi or lo))] if float(lo or 0) > 0 else [])
     print(
         "\n== assistant service: concurrent WebSocket sessions (offline planner, sandbox platform in its own process) =="
     )
@@ -255,23 +277,28 @@ def bench_service(sizes: tuple[int, ...] = (50, 200), repeats: int | None = None
         with PlatformClient(sandbox.base_url) as client:
             session = client.login("maya.patel@northwind-academy.example", "OrgAdmin#2024")
         for sessions in sizes:
-            _bench_size(work, sandbox.base_url, session.token, sessions, repeats, redis_url)
+            for think in workloads:
+                _bench_size(work, sandbox.base_url, session.token, sessions, repeats, redis_url, think)
     finally:
         sandbox.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _bench_size(work: Path, platform: str, token: str, sessions: int, repeats: int, redis_url: str) -> None:
+def _bench_size(
+    work: Path, platform: str, token: str, sessions: int, repeats: int, redis_url: str, think: Think
+) -> None:
     engine: list[Load] = []
     service: dict[int, list[tuple[float, Load]]] = {1: [], 2: []}
     worker_counts = (1, 2) if redis_url else (1,)
-    print(f"  {sessions} sessions x {TURNS} turns, {repeats} runs (send to `done`, p50 / p95 in ms):")
+    pace = f"a pause of {think[0]:g}-{think[1]:g} s before each next message" if think[1] else "back to back"
+    print(f"  {sessions} sessions x {TURNS} turns, {pace}, {repeats} runs (send to `done`, p50 / p95 in ms):")
     for rep in range(repeats):
-        engine.append(_engine_direct(work / f"direct-{sessions}-{rep}", platform, token, sessions))
+        tag = f"{sessions}-{think[1]:g}-{rep}"
+        engine.append(_engine_direct(work / f"direct-{tag}", platform, token, sessions, think))
         line = f"    run {rep + 1}: engine alone {_ms(engine[-1].latencies, 0.5):.0f} / {_ms(engine[-1].latencies, 0.95):.0f}"
         for workers in worker_counts:
             kb, run = _service_run(
-                work, platform, token, sessions, workers, redis_url, f"{sessions}-{workers}-{rep}"
+                work, platform, token, sessions, workers, redis_url, f"{tag}-{workers}", think
             )
             service[workers].append((kb, run))
             line += f"; {workers} worker{'s' if workers > 1 else ''} {_ms(run.latencies, 0.5):.0f} / {_ms(run.latencies, 0.95):.0f}"
@@ -344,6 +371,8 @@ def _wait(url: str) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "direct":  # the engine-alone baseline, in its own process
-        print(json.dumps(_direct_in_this_process(sys.argv[4], int(sys.argv[5]))))
+        print(
+            json.dumps(_direct_in_this_process(sys.argv[4], int(sys.argv[5]), tuple(json.loads(sys.argv[6]))))
+        )
     else:  # `python -m bench.service 50` measures only 50 sessions
         bench_service(tuple(int(n) for n in sys.argv[1:]) or (50, 200))
