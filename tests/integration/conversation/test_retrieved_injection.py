@@ -20,6 +20,7 @@ import pytest
 from app.conversation import events as ev
 from app.conversation.turn import run_turn
 from app.providers.anthropic_provider import AnthropicProvider
+from app.providers.base import ToolResultBlock
 from app.providers.offline import OfflineProvider
 from app.providers.scripted import ScriptedProvider, tool_reply
 from app.retrieval.packing import PREAMBLE
@@ -155,7 +156,7 @@ def test_a_model_can_open_more_lines_of_a_retrieved_file_before_answering(
         for request in provider.requests
         for message in request.messages
         for block in message.content
-        if getattr(block, "type", "") == "tool_result"
+        if isinstance(block, ToolResultBlock)
     ]
     assert results[0].content == (
         "[TRACK_GUIDE.md:3-4] of 7 lines\n"
