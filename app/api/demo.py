@@ -108,6 +108,9 @@ def build_demo(get_services: Any) -> gr.Blocks:
             who, key = (mail.strip(), secret) if mail.strip() else (chosen or "", "")
             if not key and svc.embedded_platform:
                 key = next((a.password for a in demo_accounts() if a.email == who), "")
+            if not who:
+                nobody = "**Sign-in:** choose a demo user, or type an email and password."
+                return None, gr.update(), nobody, gr.update(), gr.update(), gr.update()
             try:
                 user = svc.sign_in(who, key)
             except PlatformError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Annotated, Any
@@ -229,6 +230,7 @@ async def health(request: Request) -> dict[str, Any]:
         "platform_base_url": services.platform_base_url,
         "store": services.store.dialect,
         "events_across_processes": services.bus.bridged,
+        "worker": os.getpid(),  # which of ASSISTANT_WORKERS answered
     }
 
 

@@ -53,6 +53,8 @@ def test_the_widget_asks_for_a_track_and_approves_it(page: Any, service: Dashboa
 
 def test_the_gradio_demo_asks_for_a_track_and_approves_it(page: Any, service: Dashboard) -> None:
     page.goto(f"{service.url}/demo/")
+    # the demo users are filled in by the page's load event; signing in before it has nobody chosen
+    expect(page.get_by_role("combobox", name="Demo user")).to_have_value(re.compile("Maya Patel"))
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text(re.compile(r"Signed in as Maya Patel"))).to_be_visible()
     box = page.get_by_placeholder("Ask about the platform, or ask for a change")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -157,6 +158,7 @@ def test_health_and_metrics(service: Service, admin: UserContext) -> None:
     health = client.get("/health").json()
     assert health["status"] == "ok" and health["platform_base_url"] == services.platform_base_url
     assert health["store"] == "sqlite" and health["events_across_processes"] is False and "index" in health
+    assert health["worker"] == os.getpid()  # the test client serves in this process
     client.post(f"{API}/chat", json={"message": "hello"}, headers=auth(admin))
     with client.websocket_connect(f"/ws/ai-assistant?token={admin.token}") as ws:
         ws.receive_json()

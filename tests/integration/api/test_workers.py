@@ -54,9 +54,13 @@ def two_workers(
                                cwd=REPO, env=env, stdout=log, stderr=log)  # fmt: skip
     url = f"127.0.0.1:{port}"
     try:
+        answered: set[int] = set()  # both workers listening: each has a socket of its own
         for _ in range(300):
             try:
-                if httpx.get(f"http://{url}/health", timeout=1).json()["events_across_processes"]:
+                health = httpx.get(f"http://{url}/health", timeout=1).json()
+                if health["events_across_processes"]:
+                    answered.add(health["worker"])
+                if len(answered) == 2:
                     break
             except (httpx.HTTPError, ValueError, KeyError):
                 time.sleep(0.2)
