@@ -77,8 +77,11 @@ QUERY = "track risk threshold export rows"
 
 
 class ScriptedLexical:
-    def search(self, terms: list[str], k: int) -> list[tuple[str, float]]:
+    def search(self, terms: list[str], k: int, **bridged: Any) -> list[tuple[str, float]]:
         return HITS[:k] if "threshold" in terms else []
+
+    def coverage(self, terms: list[str], groups: Any, **bridged: Any) -> dict[str, float]:
+        return {}  # no coverage ranker here: these tests are about the passages
 
 
 class NoCards:
