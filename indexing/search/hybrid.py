@@ -37,7 +37,7 @@ from indexing.search.fusion import aggregate_by_file, reciprocal_rank_fusion
 from indexing.search.index_reader import IndexReader, IndexSnapshot
 from indexing.search.passage_index import PassageIndex
 from indexing.search.types import RetrievalResult, RetrievedChunk
-from indexing.search.vocabulary import expand
+from indexing.search.vocabulary import expand, hinted_kinds
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,13 @@ class FusionWeights:
     # The weight of the bridged terms (admin words -> code idioms, indexing.search.vocabulary)
     # in BM25 and in the coverage, relative to the question's own terms. 0 turns it off.
     expansion: float = 0.25
+    # When the question names a kind of file by its words ("the default", "a limit", "a threshold"
+    # -> configuration files; "table", "column", "constraint" -> SQL; see
+    # indexing.search.vocabulary.KIND_HINTS), the first stage's `kind_hint_depth` best files of
+    # that kind, in order, form a ranker of their own: the YAML value or the schema that answers
+    # such a question shares few words with it and is easily outvoted by code and documents.
+    kind_hint: float = 0.5
+    kind_hint_depth: int = 10
 
     def k_for(self, n_files: int) -> int:
         return self.rrf_k if self.rrf_k is not None else max(5, min(60, n_files // 4))
@@ -195,6 +202,7 @@ class HybridRetriever:
                 "dense_passages": [],
                 "dense_rerank": [],
                 "coverage": [],
+                "kind_hint": [],
                 "fused": [],
             }
         fused, _, _, scored, _ = self._rank_files(snap, query.strip(), weights or self.weights, mode)
@@ -271,6 +279,7 @@ class HybridRetriever:
             "dense_files": w.dense_files,
             "dense_passages": w.dense_passages,
             "coverage": w.coverage,
+            "kind_hint": w.kind_hint,
         }
         k = w.k_for(len(snap.chunks_by_path))
         wanted = w.dense_passages > 0 or w.rerank > 0
@@ -279,6 +288,16 @@ class HybridRetriever:
         scored["dense_rerank"] = []
 
         fused = reciprocal_rank_fusion(rankings, weights, k=k)
+        scored["kind_hint"] = []
+        hinted = hinted_kinds(terms) if w.kind_hint > 0 else frozenset()
+        if hinted:
+            scored["kind_hint"] = [
+                (p, s)
+                for p, s in fused
+                if snap.chunks_by_path.get(p) and snap.chunks_by_path[p][0].kind in hinted
+            ][: w.kind_hint_depth]
+            rankings["kind_hint"] = [p for p, _ in scored["kind_hint"]]
+            fused = reciprocal_rank_fusion(rankings, weights, k=k)
         scored["coverage"] = []
         if w.coverage > 0 and fused:
             scored["coverage"] = self._coverage_ranking(snap, terms, extra, w.expansion, fused)

@@ -68,3 +68,33 @@ def expand(terms: Sequence[str]) -> list[str]:
             if added not in present and added not in out:
                 out.append(added)
     return out
+
+
+# Words by which a question asks for a kind of file -> the chunk kinds (indexing.chunkers) of
+# those files. The answer to "what is the default ..." or "is there a limit on ..." is usually a
+# configuration value; to "what does the database allow" a schema. (Front-end words -> TypeScript
+# was measured too and left out: it moved the tuning questions' MRR@10 by -0.01.)
+KIND_HINTS: dict[str, frozenset[str]] = {
+    "limit limits maximum minimum default defaults threshold thresholds configured configuration "
+    "setting settings timeout port ports": frozenset({"yaml", "json", "toml", "ini"}),
+    "database table tables column columns constraint constraints schema unique stored": frozenset({"sql"}),
+}
+
+
+@cache
+def _kind_table() -> dict[str, frozenset[str]]:
+    table: dict[str, frozenset[str]] = {}
+    for triggers, kinds in KIND_HINTS.items():
+        for word in triggers.split():
+            for term in tokenize(word):
+                table[term] = table.get(term, frozenset()) | kinds
+    return table
+
+
+def hinted_kinds(terms: Sequence[str]) -> frozenset[str]:
+    """The chunk kinds a question's BM25 terms ask for (empty: no hint)."""
+    table = _kind_table()
+    out: frozenset[str] = frozenset()
+    for term in terms:
+        out |= table.get(term, frozenset())
+    return out

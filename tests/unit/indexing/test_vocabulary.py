@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from indexing.lexical import tokenize
-from indexing.search.vocabulary import BRIDGE, expand
+from indexing.search.vocabulary import BRIDGE, KIND_HINTS, expand, hinted_kinds
 
 
 def test_admin_words_bring_the_code_idioms() -> None:
@@ -34,3 +34,13 @@ def test_every_trigger_and_idiom_survives_tokenizing() -> None:
     for triggers, idioms in BRIDGE.items():
         for word in triggers.split() + idioms.split():
             assert tokenize(word), word
+    for triggers in KIND_HINTS:
+        for word in triggers.split():
+            assert tokenize(word), word
+
+
+def test_kind_hints() -> None:
+    assert hinted_kinds(tokenize("what is the default session timeout")) >= {"yaml", "json"}
+    assert hinted_kinds(tokenize("which columns does the enrollments table have")) == {"sql"}
+    assert hinted_kinds(tokenize("is there a limit, and which database column holds it")) >= {"yaml", "sql"}
+    assert hinted_kinds(tokenize("how do I enroll a student in a track")) == frozenset()
