@@ -37,7 +37,7 @@ from indexing.search.fusion import aggregate_by_file, reciprocal_rank_fusion
 from indexing.search.index_reader import IndexReader, IndexSnapshot
 from indexing.search.passage_index import PassageIndex
 from indexing.search.types import RetrievalResult, RetrievedChunk
-from indexing.search.vocabulary import expand, hinted_kinds
+from indexing.search.vocabulary import expand, hinted_kinds, is_hinted
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +294,7 @@ class HybridRetriever:
             scored["kind_hint"] = [
                 (p, s)
                 for p, s in fused
-                if snap.chunks_by_path.get(p) and snap.chunks_by_path[p][0].kind in hinted
+                if snap.chunks_by_path.get(p) and is_hinted(p, snap.chunks_by_path[p][0].kind, hinted)
             ][: w.kind_hint_depth]
             rankings["kind_hint"] = [p for p, _ in scored["kind_hint"]]
             fused = reciprocal_rank_fusion(rankings, weights, k=k)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from indexing.lexical import tokenize
-from indexing.search.vocabulary import BRIDGE, KIND_HINTS, expand, hinted_kinds
+from indexing.search.vocabulary import BRIDGE, KIND_HINTS, expand, hinted_kinds, is_hinted
 
 
 def test_admin_words_bring_the_code_idioms() -> None:
@@ -44,3 +44,16 @@ def test_kind_hints() -> None:
     assert hinted_kinds(tokenize("which columns does the enrollments table have")) == {"sql"}
     assert hinted_kinds(tokenize("is there a limit, and which database column holds it")) >= {"yaml", "sql"}
     assert hinted_kinds(tokenize("how do I enroll a student in a track")) == frozenset()
+
+
+def test_configuration_includes_code_files_named_as_configuration() -> None:
+    config = hinted_kinds(tokenize("what is the default port"))
+    assert is_hinted("conf/app.yaml", "yaml", config)
+    assert is_hinted("frontend/vite.config.ts", "typescript", config)
+    assert is_hinted("app/settings.py", "python", config)
+    assert is_hinted("deploy/nginx-conf.json", "json", config)
+    assert not is_hinted("app/configurator_service.py", "python", config)
+    assert not is_hinted("app/services/users.py", "python", config)
+    schema = hinted_kinds(tokenize("which table column"))
+    assert is_hinted("db/001_init.sql", "sql", schema)
+    assert not is_hinted("app/settings.py", "python", schema)  # no configuration asked for
