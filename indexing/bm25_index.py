@@ -200,8 +200,9 @@ class LexicalIndex:
                 elif cid in base_pos and cid not in self.removed:
                     positions.append(base_pos[cid])
                     labels.append(g)
-        pos = np.asarray(positions, dtype=np.int64)
-        lab = np.asarray(labels, dtype=np.int64)
+        # base position -> group (-1: in no group), so a term's postings map to groups directly
+        group_of = np.full(len(self.base_ids), -1, dtype=np.int64)
+        group_of[np.asarray(positions, dtype=np.int64)] = np.asarray(labels, dtype=np.int64)
         found = np.zeros(len(names), dtype=np.float64)
         total = 0.0
         for term in terms:
@@ -211,8 +212,9 @@ class LexicalIndex:
             total += idf
             has = np.zeros(len(names), dtype=bool)
             postings = self._postings(term)
-            if postings is not None and len(pos):
-                has[lab[np.isin(pos, postings)]] = True
+            if postings is not None and positions:
+                hit = group_of[postings]
+                has[hit[hit >= 0]] = True
             for g, i in delta_members:
                 if self._delta_tf[i].get(term):
                     has[g] = True
