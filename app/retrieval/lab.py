@@ -30,6 +30,8 @@ RANKERS = {
     "dense_files": "Dense (file cards)",
     "dense_passages": "Dense (chunk text)",
     "dense_rerank": "Dense rerank (best files' text)",
+    "coverage": "Coverage of the question's words (head)",
+    "kind_hint": "Files of the kind asked for (config, SQL)",
     "fused": "Fused (RRF)",
 }
 METRICS = [f"recall@{k}" for k in KS] + ["mrr@10"]

@@ -23,9 +23,12 @@ class ScriptedLexical:
     hits: list[tuple[str, float]]
     calls: int = 0
 
-    def search(self, terms: list[str], k: int) -> list[tuple[str, float]]:
+    def search(self, terms: list[str], k: int, **bridged: Any) -> list[tuple[str, float]]:
         self.calls += 1
         return self.hits[:k] if terms else []
+
+    def coverage(self, terms: list[str], groups: Any, **bridged: Any) -> dict[str, float]:
+        return {}  # no coverage ranker here: the scripted BM25 order is the whole ranking
 
 
 def _chunk(cid: str, path: str, start: int, kind: str = "python", test: bool = False) -> StoredChunk:

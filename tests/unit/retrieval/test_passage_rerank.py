@@ -77,8 +77,11 @@ QUERY = "track risk threshold export rows"
 
 
 class ScriptedLexical:
-    def search(self, terms: list[str], k: int) -> list[tuple[str, float]]:
+    def search(self, terms: list[str], k: int, **bridged: Any) -> list[tuple[str, float]]:
         return HITS[:k] if "threshold" in terms else []
+
+    def coverage(self, terms: list[str], groups: Any, **bridged: Any) -> dict[str, float]:
+        return {}  # no coverage ranker here: these tests are about the passages
 
 
 class NoCards:
@@ -332,3 +335,17 @@ def test_a_turn_embeds_the_head_in_rank_order_and_a_search_never_embeds(
     assert [t.split("\n")[0] for t in embedder.passages_embedded()] == [
         "svc/a.py :: sym_a1", "svc/b.py :: sym_b1", "svc/c.py :: sym_c1",
     ]  # fmt: skip
+
+
+def test_the_passages_rerank_below_the_first_stages_best_file(
+    tmp_path: Path, embedder: WordsEmbedder
+) -> None:
+    _fill(tmp_path, embedder)
+    strong = FusionWeights(dense_passages=3.0)  # enough for c.py's text to outweigh a.py's BM25 lead
+    free = _retriever(tmp_path, embedder, weights=strong, passages_keep_first=False)
+    assert _paths(free.retrieve(QUERY, k=5))[0] == "svc/c.py"
+    kept = _retriever(tmp_path, embedder, weights=strong)
+    result = kept.retrieve(QUERY, k=5)
+    assert _paths(result) == ["svc/a.py", "svc/c.py", "svc/b.py"]  # c.py still passes b.py
+    assert result.chunks[0].scores["bm25_rank"] == 1
+    assert kept.rankings(QUERY)["fused"][0][0] == "svc/a.py"
