@@ -17,7 +17,7 @@ the journal), so the figures are about the service, not a model. Printed per run
 Two workloads: back to back (each session sends its next message the moment the answer is done:
 50 such sessions saturate the 2 cores, every turn being CPU work, so a run's p95 swings by a second
 from run to run), and sessions that pause 2-8 s before each next message (BENCH_SERVICE_THINK), as
-people reading the answer do. Each runs BENCH_SERVICE_REPEATS times (default 3), the engine alone
+people reading the answer do (and arriving over the first 8 s, not all in the same instant). Each runs BENCH_SERVICE_REPEATS times (default 3), the engine alone
 and the service interleaved, and the summary gives medians over the runs.
 Two workers need Redis (REDIS_URL, default the local one); the run is skipped without it.
 """
@@ -89,9 +89,11 @@ Think = tuple[float, float]  # a user's pause between an answer and their next m
 
 
 def pauses(think: Think, session: int) -> list[float]:
-    """The pauses of one session, the same for the engine alone and the service (seeded by its index)."""
+    """When one session sends: a first wait (sessions arrive over the first `think[1]` seconds,
+    not all in the same instant), then a pause after each answer before the next message. The same
+    for the engine alone and the service (seeded by the session's index)."""
     rng = random.Random(session)
-    return [rng.uniform(*think) for _ in range(TURNS - 1)] + [0.0]
+    return [rng.uniform(0.0, think[1])] + [rng.uniform(*think) for _ in range(TURNS - 1)]
 
 
 async def _session(
@@ -105,6 +107,7 @@ async def _session(
         cid = hello["conversation_id"]
         seen = seqs.setdefault(cid, [])
         for wait in waits:
+            await asyncio.sleep(wait)
             started = time.perf_counter()
             await ws.send(json.dumps({"type": "user_message", "content": MESSAGE}))
             kinds, streamed, whole = [], "", None
@@ -126,7 +129,6 @@ async def _session(
                 problems.append(
                     f"{cid}: frames {kinds[:3]}..., streamed text {'matches' if streamed == whole else 'differs'}"
                 )
-            await asyncio.sleep(wait)
 
 
 @dataclass
@@ -192,6 +194,7 @@ def _direct_in_this_process(
     def one_session(index: int) -> None:
         conv = services.store.conversations.create(token_user.user_id, token_user.organization_id).id
         for wait in pauses(think, index):
+            time.sleep(wait)
             started = time.perf_counter()
             live = services.runner.send(services.turn_deps(), conv, token_user, MESSAGE)
             live.wait(120)
@@ -200,7 +203,6 @@ def _direct_in_this_process(
             with lock:
                 latencies.append(took)
                 outside.append(took - float((done.get("usage") or {}).get("latency_ms") or 0) / 1000)
-            time.sleep(wait)
 
     threads = [threading.Thread(target=one_session, args=(i,)) for i in range(sessions)]
     began = time.perf_counter()
@@ -290,7 +292,11 @@ def _bench_size(
     engine: list[Load] = []
     service: dict[int, list[tuple[float, Load]]] = {1: [], 2: []}
     worker_counts = (1, 2) if redis_url else (1,)
-    pace = f"a pause of {think[0]:g}-{think[1]:g} s before each next message" if think[1] else "back to back"
+    pace = (
+        f"arriving over {think[1]:g} s, a pause of {think[0]:g}-{think[1]:g} s before each next message"
+        if think[1]
+        else "back to back"
+    )
     print(f"  {sessions} sessions x {TURNS} turns, {pace}, {repeats} runs (send to `done`, p50 / p95 in ms):")
     for rep in range(repeats):
         tag = f"{sessions}-{think[1]:g}-{rep}"
