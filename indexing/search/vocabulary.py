@@ -38,7 +38,8 @@ BRIDGE: dict[str, str] = {
     "wait timeout": "timeout",
     "retry retried retries": "retry attempts max",
     "automatically automatic": "auto automatic",
-    "login logged sign signs signed": "auth login token session",
+    # not "sign": "sign up" is a registration and "sign in" a login, and a term alone cannot tell
+    "login logged logon": "auth login token session",
     "register registering registration signup": "register registration signup",
     "command script": "script command sh",
     "status statuses stage stages state states": "status state enum transition",
