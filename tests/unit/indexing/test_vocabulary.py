@@ -57,3 +57,11 @@ def test_configuration_includes_code_files_named_as_configuration() -> None:
     schema = hinted_kinds(tokenize("which table column"))
     assert is_hinted("db/001_init.sql", "sql", schema)
     assert not is_hinted("app/settings.py", "python", schema)  # no configuration asked for
+
+
+def test_an_ambiguous_word_bridges_to_nothing() -> None:
+    """ "sign" is a login in "sign in" and a registration in "sign up": bridging it either way sent
+    "which code signs learners up" to a file of login and session limits."""
+    added = set(expand(tokenize("which browser code calls the server to sign learners up")))
+    assert not added & set(tokenize("login session token"))
+    assert set(tokenize("login session")) <= set(expand(tokenize("how long does a login last")))
